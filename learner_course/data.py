@@ -2,8 +2,9 @@
 
 # %% auto #0
 __all__ = ['CLASSES', 'FILES_MD5', 'DEBIAN_DIR', 'FashionMNISTError', 'fashion_mnist_root', 'fashion_mnist', 'check_PairDataset',
-           'PairDataset', 'collate_dict', 'image_stats', 'check_normalize_batch', 'normalize_batch', 'show_images',
-           'DataLoaders', 'stratified_subset', 'fashion_dls']
+           'PairDataset', 'collate_dict', 'image_stats', 'check_normalize_batch', 'normalize_batch',
+           'check_stats_from_batches', 'stats_from_batches', 'show_images', 'DataLoaders', 'stratified_subset',
+           'fashion_dls']
 
 # %% ../nbs/02_data.ipynb #d34264ec
 import gzip, hashlib, math, os, tempfile, zlib
@@ -116,6 +117,7 @@ def fashion_mnist_root(path=None,     # a folder with the four files (.gz, decom
         if not src.is_dir():
             raise FileNotFoundError(f"{origin} is {str(given)!r}, which is not a folder. Fix {origin} to name the folder "
                                     "holding the four Fashion-MNIST files, or unset it to use the cache / download.")
+        if src.name == 'raw' and src.parent.name == 'FashionMNIST': src = src.parent.parent   # the raw folder itself
         found = {n: _find(src, n) for n in FILES_MD5}
         missing = [n for n, f in found.items() if f is None]
         if missing:
@@ -207,10 +209,11 @@ def collate_dict(batch,            # a list of samples, each a tuple (x, y, ...)
 
 # %% ../nbs/02_data.ipynb #53c7e30e
 def image_stats(x): # a tensor of images (any shape), e.g. (N, 1, 28, 28)
-    "Mean and standard deviation of all the values in `x`, as two floats."
+    "Mean and (population) standard deviation of all the values in `x`, as two floats."
     x = x.float()
     if x.numel() < 2: raise ValueError(f"Need at least 2 values to compute a standard deviation; got {x.numel()}.")
-    return x.mean().item(), x.std().item()
+    std, mean = torch.std_mean(x, correction=0)
+    return mean.item(), std.item()
 
 # %% ../nbs/02_data.ipynb #afc830af
 def check_normalize_batch(fn): # your `normalize_batch`
@@ -247,6 +250,42 @@ def normalize_batch(x,    # images (N, C, H, W), uint8 or float
     ### END SOLUTION
 
 # %% ../nbs/02_data.ipynb #9b8dab26
+def check_stats_from_batches(fn): # your `stats_from_batches`
+    "Check a function computing the mean and std of a DataLoader's inputs, batch by batch."
+    def want(x): return torch.std_mean(x.double(), correction=0)
+    for what, x, bs in (('values 0..9 in batches of 4, 4 and 2', torch.arange(10.) ** 1.5, 4),
+                        ('values near 1000 (float32 sums of squares lose the answer)', 1000 + torch.linspace(-1, 1, 10), 4),
+                        ('images (6, 1, 2, 3) in batches of 4 and 2', torch.linspace(-2, 5, 36).view(6, 1, 2, 3), 4)):
+        dl = DataLoader(TensorDataset(x, torch.zeros(len(x))), batch_size=bs)
+        got = attempt(fn, dl)
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise ExerciseError(f"stats_from_batches should return a pair (mean, std), got {type(got).__name__}.")
+        (s, m), (gm, gs) = want(x), got
+        try: gm, gs = float(gm), float(gs)
+        except (TypeError, ValueError): raise ExerciseError("mean and std should be numbers (floats).") from None
+        if not math.isclose(gm, m, rel_tol=1e-4, abs_tol=1e-6):
+            raise ExerciseError(f"For {what} the mean is {m:.6g}, you returned {gm:.6g}: divide the total by the number "
+                                "of values, not by the number of batches.")
+        if math.isclose(gs, x.double().std().item(), rel_tol=1e-6) and not math.isclose(gs, s, rel_tol=1e-6):
+            raise ExerciseError(f"For {what} you returned the sample std (divide by n-1); use the population std (divide by n).")
+        if not math.isclose(gs, s, rel_tol=1e-4, abs_tol=1e-6):
+            raise ExerciseError(f"For {what} the std is {s:.6g}, you returned {gs:.6g}: accumulate the sum of squares over "
+                                "all values (in float64), then take sqrt(sumsq/n - mean**2).")
+    passed('stats_from_batches')
+
+# %% ../nbs/02_data.ipynb #811ea3a4
+def stats_from_batches(dl): # a DataLoader yielding (xb, yb) batches
+    "Mean and population std of all the inputs `xb` a DataLoader yields, accumulated batch by batch."
+    ### BEGIN SOLUTION
+    n, total, total_sq = 0, 0., 0.
+    for xb, *_ in dl:
+        xb = xb.double()
+        n, total, total_sq = n + xb.numel(), total + xb.sum().item(), total_sq + (xb * xb).sum().item()
+    mean = total / n
+    return mean, math.sqrt(max(total_sq / n - mean * mean, 0.))
+    ### END SOLUTION
+
+# %% ../nbs/02_data.ipynb #05a69241
 def _as_images(ims): # tensor, array or list of images
     "`ims` as a float tensor (N, H, W) or (N, H, W, 3) for imshow."
     if isinstance(ims, (list, tuple)): ims = torch.stack([i if torch.is_tensor(i) else torch.as_tensor(np.asarray(i)) for i in ims])
@@ -278,6 +317,8 @@ def show_images(ims,            # images: (N, 1, H, W), (N, H*W) or (N, H, W) te
     if ncols is None: ncols = min(len(x), 8) if nrows is None else math.ceil(len(x) / nrows)
     if nrows is None: nrows = math.ceil(len(x) / ncols)
     n = min(len(x), nrows * ncols)
+    lo, hi = x[:n].min().item(), x[:n].max().item()   # one scale for the grid: brightness stays comparable
+    if x.ndim == 4: x = (x - lo) / max(hi - lo, 1e-8)   # colour images: imshow wants [0, 1]
     if figsize is None:
         w = min(12, 1.4 * ncols)
         figsize = (w, (1.4 + 0.3 * (labels is not None)) * nrows * w / (1.4 * ncols))
@@ -285,14 +326,15 @@ def show_images(ims,            # images: (N, 1, H, W), (N, H*W) or (N, H, W) te
     for i, ax in enumerate(axs.flat):
         ax.axis('off')
         if i >= n: continue
-        ax.imshow(x[i].numpy(), cmap=cmap if x.ndim == 3 else None)
+        if x.ndim == 3: ax.imshow(x[i].numpy(), cmap=cmap, vmin=lo, vmax=hi)
+        else: ax.imshow(x[i].numpy())
         if labels is not None:
             l = labels[i]
             ax.set_title(classes[l] if isinstance(l, int) and classes is not None and 0 <= l < len(classes) else str(l), fontsize=9)
     if title: fig.suptitle(title)
     fig.tight_layout()
 
-# %% ../nbs/02_data.ipynb #54c4b94c
+# %% ../nbs/02_data.ipynb #3704f735
 class DataLoaders:
     "A training and a validation `DataLoader`, usable as the pair `(train, valid)`."
     def __init__(self, train, # the training DataLoader
@@ -304,6 +346,10 @@ class DataLoaders:
     def __getitem__(self, i): return (self.train, self.valid)[i]
     @property
     def bs(self): return self.train.batch_size
+    @property
+    def train_ds(self): return self.train.dataset
+    @property
+    def valid_ds(self): return self.valid.dataset
     def one_batch(self):
         "The first batch of the validation loader (ordered, so the same every time)."
         return next(iter(self.valid))
@@ -327,7 +373,7 @@ class DataLoaders:
         valid = DataLoader(valid_ds, batch_size=bs, shuffle=False, num_workers=num_workers, **kwargs)
         return cls(train, valid)
 
-# %% ../nbs/02_data.ipynb #ad97bae6
+# %% ../nbs/02_data.ipynb #64c89817
 def stratified_subset(labels,         # a 1-D tensor of class labels
                       n,              # how many indices to draw
                       generator=None): # a torch.Generator for a reproducible draw
@@ -343,7 +389,7 @@ def stratified_subset(labels,         # a 1-D tensor of class labels
     perm = torch.randperm(len(labels), generator=generator)
     return torch.cat([perm[labels[perm] == c][:kc] for c, kc in zip(classes.tolist(), k.tolist())]).sort().values
 
-# %% ../nbs/02_data.ipynb #f46160b5
+# %% ../nbs/02_data.ipynb #37be7c3f
 _TENSORS = {}  # (root, train) -> (uint8 images (N, 28, 28), int64 labels), read once per process
 
 def _fashion_tensors(path, train): # see `fashion_mnist`
