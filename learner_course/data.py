@@ -381,13 +381,15 @@ def stratified_subset(labels,         # a 1-D tensor of class labels
     labels = torch.as_tensor(labels)
     if not isinstance(n, int) or not 0 < n <= len(labels):
         raise ValueError(f"Asked for {n!r} items, but there are {len(labels)}: ask for between 1 and {len(labels)}.")
-    classes, counts = labels.unique(return_counts=True)
-    share = counts.double() * n / len(labels)
+    perm = torch.randperm(len(labels), generator=generator)
+    order = perm[labels[perm].argsort(stable=True)]          # grouped by class, random within each class
+    _, counts = torch.unique_consecutive(labels[order], return_counts=True)
+    share = counts.double() * n / len(labels)                # each class's fair share of the n items
     k = share.floor().long()
     rest = n - int(k.sum())
-    if rest: k[(share - k).argsort(descending=True, stable=True)[:rest]] += 1
-    perm = torch.randperm(len(labels), generator=generator)
-    return torch.cat([perm[labels[perm] == c][:kc] for c, kc in zip(classes.tolist(), k.tolist())]).sort().values
+    if rest: k[(share - k).argsort(descending=True, stable=True)[:rest]] += 1   # largest remainders get one more
+    starts = (counts.cumsum(0) - counts).tolist()
+    return torch.cat([order[s:s + kc] for s, kc in zip(starts, k.tolist())]).sort().values
 
 # %% ../nbs/02_data.ipynb #37be7c3f
 _TENSORS = {}  # (root, train) -> (uint8 images (N, 28, 28), int64 labels), read once per process
