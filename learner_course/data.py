@@ -83,7 +83,7 @@ def _install(src:Path,  # a decompressed or .gz file
     st = dest.stat(); _VERIFIED[str(dest)] = (st.st_size, st.st_mtime_ns)
     return dest
 
-# %% ../nbs/02_data.ipynb #25449d6f
+# %% ../nbs/02_data.ipynb #9c91d113
 def _cache_root():
     "The course's cache folder: `$XDG_CACHE_HOME/learner_course`, else `~/.cache/learner_course`."
     return Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'learner_course'
@@ -98,7 +98,7 @@ def _download_official(root:Path): # the cache folder; files end up in root/Fash
             f = _check_file(Path(tmp)/'FashionMNIST'/'raw'/name, name, 'run again to download it afresh.')
             os.replace(f, raw/name)
 
-# %% ../nbs/02_data.ipynb #b02de8e9
+# %% ../nbs/02_data.ipynb #da981a8d
 _REINSTALL = 'reinstall the package: `sudo apt-get install --reinstall dataset-fashion-mnist`.'
 _HOW_TO_GET = ("Get it one of these ways: (1) offline, on Debian/Ubuntu: `sudo apt-get install dataset-fashion-mnist`; "
                "or put the four files (.gz or decompressed) in a folder and set the environment variable "
@@ -144,14 +144,14 @@ def fashion_mnist_root(path=None,     # a folder with the four files (.gz, decom
                                 f"{str(e).strip()[:200]}). " + _HOW_TO_GET.format(cache=cache)) from None
     return cache
 
-# %% ../nbs/02_data.ipynb #33668499
+# %% ../nbs/02_data.ipynb #641ae7d0
 def fashion_mnist(path=None,      # a folder with the files (see `fashion_mnist_root`); None searches the usual places
                   train=True,     # the 60,000 training images, or the 10,000 test images
                   transform=None): # a torchvision transform applied to each PIL image
     "The torchvision Fashion-MNIST dataset, from verified local files or the official download."
     return torchvision.datasets.FashionMNIST(fashion_mnist_root(path), train=train, transform=transform, download=False)
 
-# %% ../nbs/02_data.ipynb #6e043a34
+# %% ../nbs/02_data.ipynb #7d0d8152
 def check_PairDataset(cls): # your `PairDataset` class
     "Check a `Dataset` class over (xs, ys) with an optional transform of xs."
     xs, ys = torch.arange(12.).view(6, 2), torch.arange(6) * 10
@@ -179,7 +179,7 @@ def check_PairDataset(cls): # your `PairDataset` class
     else: raise ExerciseError("PairDataset(xs, ys) with 6 xs and 5 ys should raise a ValueError.")
     passed('PairDataset')
 
-# %% ../nbs/02_data.ipynb #7d0d8152
+# %% ../nbs/02_data.ipynb #7ac3056b
 class PairDataset(Dataset):
     "Items `(tfm(xs[i]), ys[i])` from two equally long sequences."
     def __init__(self, xs,     # inputs: a tensor or any sequence
@@ -199,7 +199,7 @@ class PairDataset(Dataset):
         return (x if self.tfm is None else self.tfm(x)), self.ys[i]
         ### END SOLUTION
 
-# %% ../nbs/02_data.ipynb #7796355f
+# %% ../nbs/02_data.ipynb #26172bb6
 def collate_dict(batch,            # a list of samples, each a tuple (x, y, ...)
                  keys=('x', 'y')): # one name per element of a sample
     "Collate a list of tuples into a dict of stacked tensors, e.g. `{'x': xb, 'y': yb}`."
@@ -207,7 +207,7 @@ def collate_dict(batch,            # a list of samples, each a tuple (x, y, ...)
         raise ValueError(f"Samples have {len(batch[0])} elements but {len(keys)} keys were given ({keys}): pass one key per element.")
     return dict(zip(keys, default_collate(batch)))
 
-# %% ../nbs/02_data.ipynb #53c7e30e
+# %% ../nbs/02_data.ipynb #d1a5ae21
 def image_stats(x): # a tensor of images (any shape), e.g. (N, 1, 28, 28)
     "Mean and (population) standard deviation of all the values in `x`, as two floats."
     x = x.float()
@@ -215,7 +215,7 @@ def image_stats(x): # a tensor of images (any shape), e.g. (N, 1, 28, 28)
     std, mean = torch.std_mean(x, correction=0)
     return mean.item(), std.item()
 
-# %% ../nbs/02_data.ipynb #afc830af
+# %% ../nbs/02_data.ipynb #786a5c9c
 def check_normalize_batch(fn): # your `normalize_batch`
     "Check a function normalising a batch with a scalar or per-channel mean and std."
     x = (torch.arange(2*3*3*3) * 7 % 256).to(torch.uint8).view(2, 3, 3, 3)   # uint8 batch; width 3 = channels 3
@@ -236,7 +236,7 @@ def check_normalize_batch(fn): # your `normalize_batch`
     expect_tensor(out, (xf - mf) / sf, 'normalize_batch on a float batch with tensor mean and std')
     passed('normalize_batch')
 
-# %% ../nbs/02_data.ipynb #786a5c9c
+# %% ../nbs/02_data.ipynb #73ef5db2
 def normalize_batch(x,    # images (N, C, H, W), uint8 or float
                     mean, # a number, or a 1-D tensor with one value per channel
                     std): # a number, or a 1-D tensor with one value per channel
@@ -249,7 +249,7 @@ def normalize_batch(x,    # images (N, C, H, W), uint8 or float
     return (x.float() - mean) / std
     ### END SOLUTION
 
-# %% ../nbs/02_data.ipynb #9b8dab26
+# %% ../nbs/02_data.ipynb #811ea3a4
 def check_stats_from_batches(fn): # your `stats_from_batches`
     "Check a function computing the mean and std of a DataLoader's inputs, batch by batch."
     def want(x): return torch.std_mean(x.double(), correction=0)
@@ -273,7 +273,7 @@ def check_stats_from_batches(fn): # your `stats_from_batches`
                                 "all values (in float64), then take sqrt(sumsq/n - mean**2).")
     passed('stats_from_batches')
 
-# %% ../nbs/02_data.ipynb #811ea3a4
+# %% ../nbs/02_data.ipynb #9f300ec5
 def stats_from_batches(dl): # a DataLoader yielding (xb, yb) batches
     "Mean and population std of all the inputs `xb` a DataLoader yields, accumulated batch by batch."
     ### BEGIN SOLUTION
@@ -285,7 +285,7 @@ def stats_from_batches(dl): # a DataLoader yielding (xb, yb) batches
     return mean, math.sqrt(max(total_sq / n - mean * mean, 0.))
     ### END SOLUTION
 
-# %% ../nbs/02_data.ipynb #05a69241
+# %% ../nbs/02_data.ipynb #10511c1b
 def _as_images(ims): # tensor, array or list of images
     "`ims` as a float tensor (N, H, W) or (N, H, W, 3) for imshow."
     if isinstance(ims, (list, tuple)): ims = torch.stack([i if torch.is_tensor(i) else torch.as_tensor(np.asarray(i)) for i in ims])
@@ -334,7 +334,7 @@ def show_images(ims,            # images: (N, 1, H, W), (N, H*W) or (N, H, W) te
     if title: fig.suptitle(title)
     fig.tight_layout()
 
-# %% ../nbs/02_data.ipynb #3704f735
+# %% ../nbs/02_data.ipynb #27a6ab4f
 class DataLoaders:
     "A training and a validation `DataLoader`, usable as the pair `(train, valid)`."
     def __init__(self, train, # the training DataLoader
@@ -373,7 +373,7 @@ class DataLoaders:
         valid = DataLoader(valid_ds, batch_size=bs, shuffle=False, num_workers=num_workers, **kwargs)
         return cls(train, valid)
 
-# %% ../nbs/02_data.ipynb #64c89817
+# %% ../nbs/02_data.ipynb #ff5bd856
 def stratified_subset(labels,         # a 1-D tensor of class labels
                       n,              # how many indices to draw
                       generator=None): # a torch.Generator for a reproducible draw
@@ -391,7 +391,7 @@ def stratified_subset(labels,         # a 1-D tensor of class labels
     starts = (counts.cumsum(0) - counts).tolist()
     return torch.cat([order[s:s + kc] for s, kc in zip(starts, k.tolist())]).sort().values
 
-# %% ../nbs/02_data.ipynb #37be7c3f
+# %% ../nbs/02_data.ipynb #cf0fb0b8
 _TENSORS = {}  # (root, train) -> (uint8 images (N, 28, 28), int64 labels), read once per process
 
 def _fashion_tensors(path, train): # see `fashion_mnist`
