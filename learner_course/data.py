@@ -345,11 +345,17 @@ class DataLoaders:
     def __len__(self): return 2
     def __getitem__(self, i): return (self.train, self.valid)[i]
     @property
-    def bs(self): return self.train.batch_size
+    def bs(self):
+        "The training batch size."
+        return self.train.batch_size
     @property
-    def train_ds(self): return self.train.dataset
+    def train_ds(self):
+        "The training dataset."
+        return self.train.dataset
     @property
-    def valid_ds(self): return self.valid.dataset
+    def valid_ds(self):
+        "The validation dataset."
+        return self.valid.dataset
     def one_batch(self):
         "The first batch of the validation loader (ordered, so the same every time)."
         return next(iter(self.valid))
