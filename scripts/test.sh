@@ -7,7 +7,7 @@ export PATH="$PWD/.venv/bin:$PATH" MPLBACKEND=Agg PYTHONWARNINGS="ignore::Future
 
 # The notebooks are the source: cleaning and exporting them must change nothing that is committed.
 if [ -d .git ]; then
-  nbdev_clean && nbdev_export && python -m learner_course.exercises student
+  nbdev_clean && nbdev_export && python -c "from learner_course.exercises import main; main(['student'])"
   if [ -n "$(git status --porcelain -- nbs learner_course student)" ]; then
     echo "Out of sync: nbdev_clean / nbdev_export / the student generator changed these files:" >&2
     git status --porcelain -- nbs learner_course student >&2

@@ -22,7 +22,8 @@ def _module_of(nb_path, cell_src):
     return m.group(1) if m else default
 
 CASES = [(nb, i, sol, chk) for nb in LESSONS for i, (sol, chk) in enumerate(exercises_in(nb))]
-IDS = [f'{nb.stem}-{i}-{re.search(r"check_(\w+)", chk).group(1)}' for nb, i, sol, chk in CASES]
+_CHECK = re.compile(r'check_(\w+)')
+IDS = [f'{nb.stem}-{i}-{_CHECK.search(chk).group(1)}' for nb, i, sol, chk in CASES]
 
 def _run(nb, sol, chk, stub):
     ns = dict(vars(importlib.import_module('learner_course.' + _module_of(nb, sol))))
