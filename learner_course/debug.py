@@ -487,9 +487,9 @@ def check_fix_4(fn): # your `fix_4(setup) -> setup`
 def fix_4(setup): # the broken setup 4
     "Fixed setup 4."
     ### BEGIN SOLUTION
-    xt, yt, xv, yv = debug_data()
-    perm = torch.randperm(len(xt))            # one permutation for both
-    return {**setup, 'dls': tensor_dls(xt[perm], yt[perm], xv, yv)}
+    images, labels, xv, yv = debug_data()
+    perm = torch.randperm(len(images))        # one permutation for both
+    return {**setup, 'dls': tensor_dls(images[perm], labels[perm], xv, yv)}
     ### END SOLUTION
 
 # %% ../nbs/09_debug.ipynb #2db8b301
@@ -562,10 +562,10 @@ def check_fix_7(fn): # your `fix_7(setup) -> setup`
 def fix_7(setup): # the broken setup 7
     "Fixed setup 7."
     ### BEGIN SOLUTION
-    for m in setup['model'].modules():
-        if isinstance(m, nn.Linear):
-            nn.init.kaiming_normal_(m.weight, nonlinearity='relu')    # std sqrt(2/fan_in)
-            nn.init.zeros_(m.bias)
+    linears = [m for m in setup['model'].modules() if isinstance(m, nn.Linear)]
+    for lin in linears:
+        nn.init.kaiming_normal_(lin.weight, nonlinearity='relu')    # std sqrt(2/fan_in)
+        nn.init.zeros_(lin.bias)
     return setup
     ### END SOLUTION
 
