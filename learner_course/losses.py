@@ -11,12 +11,12 @@ from torch import nn
 from .exercises import ExerciseError, attempt, expect_tensor, passed
 
 # %% ../nbs/01_training_loop_losses.ipynb #8483b794
-def _check_float(x, fn:str): # a tensor; the calling function's name, for the message
+def _check_float(x, fn:str, what:str='x'): # a tensor; the calling function's name; the argument's name
     "Raise a clear TypeError unless `x` is a floating-point tensor."
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{fn} expects a torch.Tensor, got {type(x).__name__} — wrap it with `torch.tensor(...)`.")
+        raise TypeError(f"{fn}: {what} must be a torch.Tensor, got {type(x).__name__} — wrap it with `torch.tensor(...)`.")
     if not x.is_floating_point():
-        raise TypeError(f"{fn} got a {x.dtype} tensor; it needs floating-point values — did you mean `x.float()`?")
+        raise TypeError(f"{fn}: {what} has dtype {x.dtype}; it must be floating point — did you mean `{what}.float()`?")
 
 def logsumexp(x:torch.Tensor, # floating-point input
               dim:int=-1,     # dimension to reduce
@@ -65,7 +65,7 @@ def log_softmax(x:torch.Tensor, # logits
 # %% ../nbs/01_training_loop_losses.ipynb #f38cf763
 def _check_class_targets(input, target, weight, reduction, fn:str, wname='weight'): # logits, targets, class weights, reduction, caller, weights' name
     "Validate logits (N, C, ...) and int64 class-index targets (N, ...), naming the fix when they are wrong."
-    _check_float(input, fn)
+    _check_float(input, fn, 'logits')
     if not isinstance(target, torch.Tensor):
         raise TypeError(f"{fn}: targets must be a tensor of class indices, got {type(target).__name__} — "
                         "use `torch.tensor(targets)`.")
@@ -119,7 +119,7 @@ def cross_entropy(input:torch.Tensor,  # logits, shape (N, C) or (N, C, d1, ...)
         loss = (1 - label_smoothing) * loss + label_smoothing * uniform
     return _reduce(loss, reduction, None if w_y is None else w_y.sum())
 
-# %% ../nbs/01_training_loop_losses.ipynb #f35bf8ce
+# %% ../nbs/01_training_loop_losses.ipynb #97b05637
 class LabelSmoothingCE(nn.Module):
     "Cross-entropy with label smoothing (and optional class weights) as an `nn.Module`."
     def __init__(self,
@@ -135,7 +135,7 @@ class LabelSmoothingCE(nn.Module):
         "The smoothed cross-entropy of `input` against `target`."
         return cross_entropy(input, target, self.weight, self.reduction, self.eps)
 
-# %% ../nbs/01_training_loop_losses.ipynb #0507cbb2
+# %% ../nbs/01_training_loop_losses.ipynb #6a01409f
 def focal_loss(input:torch.Tensor,  # logits, shape (N, C) or (N, C, d1, ...)
                target:torch.Tensor, # int64 class indices, shape (N,) or (N, d1, ...)
                gamma:float=2.,      # focusing parameter: 0 gives cross-entropy
@@ -167,7 +167,7 @@ class FocalLoss(nn.Module):
         "The focal loss of `input` against `target`."
         return focal_loss(input, target, self.gamma, self.alpha, self.reduction)
 
-# %% ../nbs/01_training_loop_losses.ipynb #e21d5cb7
+# %% ../nbs/01_training_loop_losses.ipynb #f0f766e6
 def check_bce_with_logits(fn): # your `bce_with_logits(x, y)`
     "Check a learner's `bce_with_logits` against `F.binary_cross_entropy_with_logits`, including huge logits."
     g = torch.Generator().manual_seed(0)          # random test tensors
@@ -187,7 +187,7 @@ def check_bce_with_logits(fn): # your `bce_with_logits(x, y)`
     expect_tensor(got, F.binary_cross_entropy_with_logits(big, yb), 'bce_with_logits for large logits', rtol=1e-5)
     passed('bce_with_logits')
 
-# %% ../nbs/01_training_loop_losses.ipynb #f0f766e6
+# %% ../nbs/01_training_loop_losses.ipynb #a42d10ca
 def bce_with_logits(x:torch.Tensor, # logits, any shape
                     y:torch.Tensor): # targets in [0, 1], same shape as x
     "Mean binary cross-entropy computed from logits without overflow."
