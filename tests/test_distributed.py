@@ -1,0 +1,84 @@
+"""Lesson 11 for real: `DistributedCB` on 2 CPU processes (torchrun, gloo) against one process.
+
+Tolerances: the 2-process run and the 1-process run see the same global batches (64 = 2 x 32, same seed and shuffle)
+and DDP averages the two half-batch gradients, which equals the full-batch gradient up to float32 summation order.
+After 2 epochs (16 steps) of an MLP without BatchNorm, weights agree to atol 1e-5, the losses to 1e-5, and accuracy
+to within one validation image (a prediction on a near-tie may flip).
+Every launch has a subprocess timeout (and the workers a short process-group timeout), so these tests cannot hang.
+"""
+import importlib.util, json, os, time
+from pathlib import Path
+import pytest
+import torch
+from learner_course.distributed import launch, DistributedError
+
+HERE = Path(__file__).resolve().parent
+WORKER = HERE/'ddp_worker.py'
+spec = importlib.util.spec_from_file_location('ddp_worker', WORKER)
+worker = importlib.util.module_from_spec(spec); spec.loader.exec_module(worker)
+
+@pytest.fixture(scope='module')
+def ddp_run(tmp_path_factory):
+    "One real 2-process run (shared by the tests below): its output folder and log."
+    out = tmp_path_factory.mktemp('ddp')
+    log = launch(WORKER, '--out', out, nproc=2, timeout=150)
+    return out, log
+
+@pytest.fixture(scope='module')
+def single():
+    "The same training on one process, with the plain Learner."
+    learn = worker.make_learner()
+    learn.fit(worker.EPOCHS)
+    return learn
+
+def test_metrics_are_global_and_identical_on_every_rank(ddp_run):
+    out, log = ddp_run
+    r0, r1 = (json.loads((out/f'rank{r}.json').read_text()) for r in (0, 1))
+    assert r0['world_size'] == r1['world_size'] == 2
+    for k in ('train_loss', 'valid_loss', 'accuracy'): assert r0['metrics'][k] == r1['metrics'][k], k
+    assert r0['losses'] == r1['losses']          # per-batch training losses are averaged over the processes
+    assert r0['model_type'] == 'Sequential'      # the model is unwrapped after fit
+    assert log.count('epoch 0 |') == 1 and log.count('epoch 1 |') == 1, 'only the main process prints rows'
+
+def test_two_processes_match_one_process_with_the_same_global_batch(ddp_run, single):
+    out, _ = ddp_run
+    r0 = json.loads((out/'rank0.json').read_text())
+    m, ref = r0['metrics'], single.epoch_metrics
+    assert abs(m['valid_loss'] - ref['valid_loss']) < 1e-5, (m, ref)
+    assert abs(m['train_loss'] - ref['train_loss']) < 1e-5, (m, ref)
+    assert abs(m['accuracy'] - ref['accuracy']) <= 1/worker.SUBSET[1] + 1e-9, (m, ref)
+    torch.testing.assert_close(torch.tensor(r0['losses']), torch.tensor(single.recorder.losses), atol=1e-5, rtol=0)
+
+def test_checkpoint_from_main_process_loads_into_one_process_learner(ddp_run, single):
+    out, _ = ddp_run
+    f = out/'ddp.pth'
+    assert [p.name for p in out.iterdir() if p.suffix != '.json'] == ['ddp.pth'], 'one checkpoint, no temporary files'
+    sd = torch.load(f, weights_only=True)['model']
+    assert not any(k.startswith('module.') for k in sd), 'saved from the unwrapped model'
+    learn = worker.make_learner()
+    learn.load(f)
+    for (k, p), q in zip(learn.model.state_dict().items(), single.model.state_dict().values()):
+        torch.testing.assert_close(p, q, atol=1e-5, rtol=0, msg=f'{k} differs from the one-process run')
+
+def test_a_failing_rank_ends_the_run_with_an_error_naming_it(tmp_path):
+    t0 = time.time()
+    with pytest.raises(DistributedError) as e:
+        launch(WORKER, '--out', tmp_path, '--fail-rank', 1, '--fail-batch', 3, '--timeout', 20, nproc=2, timeout=120)
+    msg = str(e.value)
+    assert 'failed on rank 1' in msg and 'injected failure at batch 3' in msg, msg[:500]
+    assert not (tmp_path/'ddp.pth').exists(), 'no checkpoint from a failed run'
+    assert time.time() - t0 < 120
+
+def test_launch_kills_a_run_that_does_not_finish(tmp_path):
+    script = tmp_path/'stuck.py'
+    script.write_text("import os, time\nopen(os.path.join(os.path.dirname(__file__), f\"pid{os.environ['RANK']}\"), 'w')"
+                      ".write(str(os.getpid()))\ntime.sleep(600)\n")
+    with pytest.raises(DistributedError, match='did not finish within'):
+        launch(script, nproc=2, timeout=12)
+    for f in tmp_path.glob('pid*'):   # the workers that had started are gone
+        pid = int(f.read_text())
+        for _ in range(20):
+            try: os.kill(pid, 0)
+            except ProcessLookupError: break
+            time.sleep(0.1)
+        else: pytest.fail(f'worker {pid} still alive after launch timed out')
