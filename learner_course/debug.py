@@ -11,7 +11,7 @@ __all__ = ['SETUP_KEYS', 'DEBUG_CHECKLIST', 'debug_data', 'tensor_dls', 'mlp', '
 # %% ../nbs/09_debug.ipynb #65e6b459
 import copy, math
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
@@ -402,20 +402,20 @@ def broken_1(seed:int=0): # seed for the initial weights
     set_seed(seed)
     return dict(model=mlp(784, 64, 10), dls=tensor_dls(*debug_data()), loss_func=nn.CrossEntropyLoss(), lr=8.0)
 
-# %% ../nbs/09_debug.ipynb #899c5476
+# %% ../nbs/09_debug.ipynb #53cb245c
 def check_fix_1(fn): # your `fix_1(setup) -> setup`
     "Check that the fixed setup 1 trains (finite loss, >= 65% validation accuracy)."
     _check_fix(fn, broken_1, 'fix_1', hint="Look at the learning rate: try values between 0.01 and 0.5.")
     passed('fix_1')
 
-# %% ../nbs/09_debug.ipynb #5cb9b479
+# %% ../nbs/09_debug.ipynb #8da9e2ff
 def fix_1(setup): # the broken setup 1
     "Fixed setup 1."
     ### BEGIN SOLUTION
     return {**setup, 'lr': 0.1}
     ### END SOLUTION
 
-# %% ../nbs/09_debug.ipynb #d94ea1e4
+# %% ../nbs/09_debug.ipynb #13338756
 class GradNormCB(TrainCB):
     "The default training step, also recording the gradient norm after each step in `self.norms`."
     def before_fit(self): self.norms = []
@@ -429,13 +429,13 @@ def broken_2(seed:int=0): # seed for the initial weights
     return dict(model=mlp(784, 64, 10), dls=tensor_dls(*debug_data()), loss_func=nn.CrossEntropyLoss(), lr=0.1,
                 cbs=[GradNormCB()])
 
-# %% ../nbs/09_debug.ipynb #e51d640f
+# %% ../nbs/09_debug.ipynb #020dda80
 def check_fix_2(fn): # your `fix_2(setup) -> setup`
     "Check that the fixed setup 2 trains (finite loss, >= 65% validation accuracy)."
     _check_fix(fn, broken_2, 'fix_2', hint="Which callback runs the training step, and what does its zero_grad do?")
     passed('fix_2')
 
-# %% ../nbs/09_debug.ipynb #570220df
+# %% ../nbs/09_debug.ipynb #97ded93c
 def fix_2(setup): # the broken setup 2
     "Fixed setup 2."
     ### BEGIN SOLUTION
@@ -446,14 +446,14 @@ def fix_2(setup): # the broken setup 2
     return {**setup, 'cbs': [GradNormZeroCB()]}
     ### END SOLUTION
 
-# %% ../nbs/09_debug.ipynb #64179bc9
+# %% ../nbs/09_debug.ipynb #4efef52e
 def broken_3(seed:int=0): # seed for the initial weights
     "Broken setup 3: trains badly (find out why)."
     set_seed(seed)
     def loss_func(pred, y): return F.mse_loss(pred.squeeze(1), y.float())
     return dict(model=mlp(784, 64, 1), dls=tensor_dls(*debug_data()), loss_func=loss_func, lr=0.01)
 
-# %% ../nbs/09_debug.ipynb #5befaef7
+# %% ../nbs/09_debug.ipynb #dbfc533f
 def check_fix_3(fn): # your `fix_3(setup) -> setup`
     "Check that the fixed setup 3 is a 10-class classifier that trains (>= 65% validation accuracy)."
     learn = _check_fix(fn, broken_3, 'fix_3', hint="One output per class, and a classification loss.")
@@ -461,14 +461,14 @@ def check_fix_3(fn): # your `fix_3(setup) -> setup`
     if out.shape != (4, 10): raise ExerciseError(f"the model outputs shape {tuple(out.shape)} for 4 images; a 10-class classifier outputs (4, 10).")
     passed('fix_3')
 
-# %% ../nbs/09_debug.ipynb #a1a40e2a
+# %% ../nbs/09_debug.ipynb #5291731e
 def fix_3(setup): # the broken setup 3
     "Fixed setup 3."
     ### BEGIN SOLUTION
     return {**setup, 'model': mlp(784, 64, 10), 'loss_func': nn.CrossEntropyLoss(), 'lr': 0.1}
     ### END SOLUTION
 
-# %% ../nbs/09_debug.ipynb #ae3b53f1
+# %% ../nbs/09_debug.ipynb #18f10bad
 def broken_4(seed:int=0): # seed for the initial weights and the shuffle
     "Broken setup 4: trains badly (find out why)."
     set_seed(seed)
@@ -477,13 +477,13 @@ def broken_4(seed:int=0): # seed for the initial weights and the shuffle
     yt = yt[torch.randperm(len(yt))]
     return dict(model=mlp(784, 64, 10), dls=tensor_dls(xt, yt, xv, yv), loss_func=nn.CrossEntropyLoss(), lr=0.1)
 
-# %% ../nbs/09_debug.ipynb #821704ff
+# %% ../nbs/09_debug.ipynb #c460f8eb
 def check_fix_4(fn): # your `fix_4(setup) -> setup`
     "Check that the fixed setup 4 trains (>= 65% validation accuracy)."
     _check_fix(fn, broken_4, 'fix_4', hint="Show a batch with its labels: does each image keep its own label?")
     passed('fix_4')
 
-# %% ../nbs/09_debug.ipynb #e1ea17fb
+# %% ../nbs/09_debug.ipynb #3c17d4ad
 def fix_4(setup): # the broken setup 4
     "Fixed setup 4."
     ### BEGIN SOLUTION
@@ -492,7 +492,7 @@ def fix_4(setup): # the broken setup 4
     return {**setup, 'dls': tensor_dls(images[perm], labels[perm], xv, yv)}
     ### END SOLUTION
 
-# %% ../nbs/09_debug.ipynb #2db8b301
+# %% ../nbs/09_debug.ipynb #fcd8e436
 def broken_5(seed:int=0): # seed for the initial weights
     "Broken setup 5: trains badly (find out why)."
     set_seed(seed)
@@ -501,13 +501,13 @@ def broken_5(seed:int=0): # seed for the initial weights
     return dict(model=mlp(784, 100, 100, 100, 100, 10, act=nn.Sigmoid), dls=tensor_dls(xt, yt, xv, yv),
                 loss_func=nn.CrossEntropyLoss(), lr=0.1)
 
-# %% ../nbs/09_debug.ipynb #b5a791eb
+# %% ../nbs/09_debug.ipynb #7f5dc8d6
 def check_fix_5(fn): # your `fix_5(setup) -> setup`
     "Check that the fixed setup 5 trains (>= 65% validation accuracy)."
     _check_fix(fn, broken_5, 'fix_5', hint="Normalise the inputs AND check the gradients reach the first layer (check_gradients).")
     passed('fix_5')
 
-# %% ../nbs/09_debug.ipynb #5127bdb1
+# %% ../nbs/09_debug.ipynb #15e117b3
 def fix_5(setup): # the broken setup 5
     "Fixed setup 5."
     ### BEGIN SOLUTION
@@ -517,7 +517,7 @@ def fix_5(setup): # the broken setup 5
     return {**setup, 'model': model, 'dls': tensor_dls(*debug_data(normalize=True))}
     ### END SOLUTION
 
-# %% ../nbs/09_debug.ipynb #50d8a99c
+# %% ../nbs/09_debug.ipynb #7ca4bda0
 def broken_6(seed:int=0): # seed for the initial weights
     "Broken setup 6: trains badly (find out why)."
     set_seed(seed)
@@ -526,13 +526,13 @@ def broken_6(seed:int=0): # seed for the initial weights
         if isinstance(m, nn.Linear): nn.init.constant_(m.bias, -10.)
     return dict(model=model, dls=tensor_dls(*debug_data()), loss_func=nn.CrossEntropyLoss(), lr=0.1)
 
-# %% ../nbs/09_debug.ipynb #d13366b9
+# %% ../nbs/09_debug.ipynb #7f86d006
 def check_fix_6(fn): # your `fix_6(setup) -> setup`
     "Check that the fixed setup 6 trains (>= 65% validation accuracy)."
     _check_fix(fn, broken_6, 'fix_6', hint="check_gradients: which layers get no gradient, and why do their ReLUs output 0?")
     passed('fix_6')
 
-# %% ../nbs/09_debug.ipynb #b2f6c85f
+# %% ../nbs/09_debug.ipynb #85155ec3
 def fix_6(setup): # the broken setup 6
     "Fixed setup 6."
     ### BEGIN SOLUTION
@@ -541,7 +541,7 @@ def fix_6(setup): # the broken setup 6
     return setup
     ### END SOLUTION
 
-# %% ../nbs/09_debug.ipynb #7f86d006
+# %% ../nbs/09_debug.ipynb #133c146b
 def broken_7(seed:int=0): # seed for the initial weights
     "Broken setup 7: trains badly (find out why)."
     set_seed(seed)
@@ -550,7 +550,7 @@ def broken_7(seed:int=0): # seed for the initial weights
         if isinstance(m, nn.Linear): nn.init.normal_(m.weight, std=1.0)
     return dict(model=model, dls=tensor_dls(*debug_data()), loss_func=nn.CrossEntropyLoss(), lr=0.1)
 
-# %% ../nbs/09_debug.ipynb #66138560
+# %% ../nbs/09_debug.ipynb #e7bb900f
 def check_fix_7(fn): # your `fix_7(setup) -> setup`
     "Check that the fixed setup 7 still has 9 linear layers and trains (>= 65% validation accuracy)."
     learn = _check_fix(fn, broken_7, 'fix_7', hint="Plot the activations' std per layer: it should stay near 1.")
@@ -558,7 +558,7 @@ def check_fix_7(fn): # your `fix_7(setup) -> setup`
     if n < 9: raise ExerciseError(f"your model has {n} linear layers; keep the nine and fix how they are initialised.")
     passed('fix_7')
 
-# %% ../nbs/09_debug.ipynb #133c146b
+# %% ../nbs/09_debug.ipynb #d20864a8
 def fix_7(setup): # the broken setup 7
     "Fixed setup 7."
     ### BEGIN SOLUTION
@@ -569,7 +569,7 @@ def fix_7(setup): # the broken setup 7
     return setup
     ### END SOLUTION
 
-# %% ../nbs/09_debug.ipynb #e7bb900f
+# %% ../nbs/09_debug.ipynb #f320f4fd
 class FlattenCB(Callback):
     "Flatten each batch of images into vectors before the model sees it."
     def before_batch(self):
@@ -582,7 +582,7 @@ def broken_8(seed:int=0): # seed for the initial weights
     model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Dropout(0.6), nn.Linear(128, 10))
     return dict(model=model, dls=tensor_dls(*debug_data()), loss_func=nn.CrossEntropyLoss(), lr=0.1, cbs=[FlattenCB()])
 
-# %% ../nbs/09_debug.ipynb #129b3c79
+# %% ../nbs/09_debug.ipynb #2b72225a
 def check_fix_8(fn): # your `fix_8(setup) -> setup`
     "Check that the fixed setup 8 trains and gives the same validation predictions every time."
     learn = _check_fix(fn, broken_8, 'fix_8', hint="Compare two runs of learn.get_preds().")
@@ -594,7 +594,7 @@ def check_fix_8(fn): # your `fix_8(setup) -> setup`
         raise ExerciseError("after validation the model is in training mode: validation must run in eval mode.")
     passed('fix_8')
 
-# %% ../nbs/09_debug.ipynb #f320f4fd
+# %% ../nbs/09_debug.ipynb #531f6852
 def fix_8(setup): # the broken setup 8
     "Fixed setup 8."
     ### BEGIN SOLUTION

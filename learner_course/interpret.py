@@ -6,7 +6,6 @@ __all__ = ['confusion_matrix_from', 'check_confusion_by_hand', 'confusion_by_han
 
 # %% ../nbs/10_interpret.ipynb #20f68a19
 import math
-import numpy as np
 import torch
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
