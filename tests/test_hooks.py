@@ -1,0 +1,129 @@
+"""Contracts of learner_course.hooks beyond the notebook: no hook survives a fit (normal, cancelled, failing,
+interrupted), the statistics kept stay small whatever the batch size, and the pictures are real images.
+Tiny random tensors stand in for data (these are unit tests, not lessons)."""
+import pytest, torch
+from torch import nn
+import matplotlib
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt
+import matplotlib.image as mpimg
+from torch.utils.data import DataLoader, TensorDataset
+from learner_course.learner import Learner, Callback, CancelFitException, CancelEpochException
+from learner_course.hooks import Hook, Hooks, HooksCallback, ActivationStats, GradientStats
+
+def n_hooks(model):
+    "Every hook PyTorch can hold on a module or a parameter."
+    mods = sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) +
+               len(getattr(m, '_backward_pre_hooks', {})) for m in model.modules())
+    params = sum(len(p._backward_hooks or {}) if hasattr(p, '_backward_hooks') else 0 for p in model.parameters())
+    return mods + params
+
+def model():
+    return nn.Sequential(nn.Conv2d(1, 4, 3, stride=2, padding=1), nn.ReLU(), nn.Conv2d(4, 8, 3, stride=2, padding=1),
+                         nn.ReLU(), nn.Flatten(), nn.Linear(8 * 4 * 4, 3))
+
+def dls(n=96, bs=16, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x, y = torch.randn(n, 1, 16, 16, generator=g), torch.randint(0, 3, (n,), generator=g)
+    return DataLoader(TensorDataset(x, y), batch_size=bs), DataLoader(TensorDataset(x[:32], y[:32]), batch_size=bs)
+
+class Raise(Callback):
+    "Raise `exc` in `event` on the second training batch."
+    order = 100
+    def __init__(self, exc, event='after_batch'): self.exc = exc; setattr(self, event, self._go)
+    def _go(self):
+        if self.learn.training and self.learn.iter == 1: raise self.exc
+
+def _learner(m, cbs, bs=16):
+    l = Learner(m, dls(bs=bs), lr=0.05, cbs=cbs); l.logger = lambda row: None
+    return l
+
+def _stats_cbs(): return [ActivationStats(), GradientStats(), HooksCallback(lambda *a: None),
+                          HooksCallback(lambda *a: None, forward=False, mod_filter=lambda m: isinstance(m, nn.Conv2d))]
+
+class _Raise2(Raise):
+    def after_batch(self): self._go()
+
+@pytest.mark.parametrize('exc', [None, CancelFitException(), CancelEpochException(), RuntimeError('bug'), KeyboardInterrupt()],
+                         ids=['normal', 'cancel_fit', 'cancel_epoch', 'error_in_other_cb', 'keyboard_interrupt'])
+def test_no_hook_left(exc):
+    m = model(); cbs = _stats_cbs()
+    l = _learner(m, cbs)
+    seen = []
+    probe = HooksCallback(lambda *a: seen.append(n_hooks(m)))   # counts hooks while training runs
+    extra = [probe] + ([_Raise2(exc)] if exc is not None else [])
+    if isinstance(exc, (RuntimeError, KeyboardInterrupt)):
+        with pytest.raises(type(exc)): l.fit(2, cbs=extra)
+    else: l.fit(2, cbs=extra)
+    assert seen and max(seen) == 2 + 6, f'expected 8 hooks during training (probe 2, stats 6), saw {max(seen or [0])}'
+    assert n_hooks(m) == 0, f'{n_hooks(m)} hooks left on the model after {exc!r}'
+    l.fit(1)                                  # the learner still trains afterwards, and still leaves nothing
+    assert n_hooks(m) == 0
+
+def test_hooks_removed_when_registration_fails():
+    m = model()
+    with pytest.raises(TypeError): Hooks([m[0], m[1], 'not a module'], lambda *a: None)
+    assert n_hooks(m) == 0
+
+def test_bad_module_choice_leaves_nothing():
+    m = model(); l = _learner(m, [])
+    with pytest.raises(ValueError, match='mods='): l.fit(1, cbs=[HooksCallback(lambda *a: None, mod_filter=lambda m: False)])
+    assert n_hooks(m) == 0
+
+@pytest.mark.parametrize('cls', [ActivationStats, GradientStats])
+def test_stats_memory_small_and_independent_of_batch_size(cls):
+    per_batch = {}
+    for bs in (16, 256):
+        m = model(); cb = cls()
+        l = Learner(m, dls(n=512, bs=bs), lr=0.05, cbs=[cb]); l.logger = lambda row: None
+        l.fit(1)
+        n_rec = len(cb.batches); assert n_rec == 512 // bs
+        per_batch[bs] = cb.nbytes / n_rec
+        per_layer = per_batch[bs] / len(cb.names)
+        assert per_layer < 2048, f'{cls.__name__} keeps {per_layer:.0f} bytes per layer per batch'
+        for r in cb._rows:
+            for t in r: assert t.device.type == 'cpu' and t.numel() <= 4 + 40
+    assert per_batch[16] == per_batch[256], per_batch
+
+def test_every_records_every_nth_training_batch_only():
+    m = model(); cb = ActivationStats(every=2)
+    _learner(m, [cb]).fit(1)       # 6 training batches, 2 validation batches
+    assert cb.batches == [0, 2, 4]
+    assert cb.hists.shape[:2] == (2, 3)
+    assert torch.equal(cb.hists.sum(-1)[0], torch.full((3,), 16. * 4 * 8 * 8))   # every value counted, bs 16
+
+def _check_png(path, min_w=300):
+    img = mpimg.imread(path)
+    assert img.ndim == 3 and img.shape[1] >= min_w and img.shape[0] >= 150, img.shape
+    assert img[..., :3].var() > 0, 'blank picture'
+    return img
+
+@pytest.mark.parametrize('meth', ['plot_stats', 'color_dim', 'dead_chart'])
+def test_activation_pictures(meth, tmp_path):
+    cb = ActivationStats(); _learner(model(), [cb]).fit(1)
+    f = tmp_path/f'{meth}.png'
+    fig = getattr(cb, meth)(fname=f)
+    assert fig is not None and f.exists()
+    w, h = fig.get_size_inches()
+    assert w <= 12
+    assert all(ax.get_title() or not ax.axison for ax in fig.axes if ax.get_label() != '<colorbar>')
+    _check_png(f); plt.close(fig)
+
+@pytest.mark.parametrize('meth', ['plot_stats', 'plot_flow', 'color_dim'])
+def test_gradient_pictures(meth, tmp_path):
+    cb = GradientStats(); _learner(model(), [cb]).fit(1)
+    f = tmp_path/f'{meth}.png'
+    fig = getattr(cb, meth)(fname=f)
+    _check_png(f); plt.close(fig)
+
+def test_plots_before_training_explain():
+    with pytest.raises(ValueError, match='fit'): ActivationStats().plot_stats()
+
+def test_dead_share_in_unit_interval():
+    cb = ActivationStats(); _learner(model(), [cb]).fit(1)
+    d = cb.dead_share()
+    assert d.shape == cb.means.shape and (d >= 0).all() and (d <= 1).all()
+
+def test_bad_arguments():
+    for kw in (dict(every=0), dict(bins=1), dict(max=0)):
+        with pytest.raises(ValueError): ActivationStats(**kw)
