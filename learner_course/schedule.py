@@ -6,7 +6,7 @@ __all__ = ['LRFinder', 'get_rng_state', 'set_rng_state', 'SuggestedLRs', 'LRSche
            'ReduceLROnPlateau', 'check_triangular_lr', 'triangular_lr', 'check_CosMomentum', 'CosMomentum',
            'EarlyStoppingCallback', 'SaveModelCallback', 'CSVLogger', 'Checkpoint']
 
-# %% ../nbs/07_schedule.ipynb #d85229dd
+# %% ../nbs/07_schedule.ipynb #563e424f
 import copy, csv, difflib, math, random, re, warnings
 from collections import namedtuple
 from functools import partial
@@ -23,7 +23,7 @@ from .learner import (Learner, Callback, Recorder, MetricsCB, CancelFitException
 from .metrics import metric_name
 from .exercises import ExerciseError, attempt, passed
 
-# %% ../nbs/07_schedule.ipynb #f7890c41
+# %% ../nbs/07_schedule.ipynb #6d4d3d17
 class LRFinder(Callback):
     "Grow the learning rate exponentially batch by batch, record the (smoothed) loss, stop when it diverges."
     order = 55   # after callbacks that set the lr in before_batch (so ours wins), after the Recorder in after_batch
@@ -58,7 +58,7 @@ class LRFinder(Callback):
         self.best = min(self.best, sm)
         if (self.stop_div and sm > 4 * self.best) or self.i >= self.num_it: raise CancelFitException()
 
-# %% ../nbs/07_schedule.ipynb #b87fe1b0
+# %% ../nbs/07_schedule.ipynb #ec7d3a7f
 def _dl_generators(dls):
     "The distinct `torch.Generator`s that drive the shuffling of the DataLoaders in `dls`."
     gens = []
@@ -92,7 +92,7 @@ def set_rng_state(state:dict, # a dict from `get_rng_state`
     random.setstate(state['random'])
     for g, s in zip(gens, state['generators']): g.set_state(s)
 
-# %% ../nbs/07_schedule.ipynb #8452fbb8
+# %% ../nbs/07_schedule.ipynb #605c644a
 _LEARNER_ATTRS = ('lr', 'epoch', 'n_epoch', 'iter', 'train_iter', 'epoch_metrics', 'training', 'do_train', 'do_valid',
                   'dl', 'batch', 'xb', 'yb', 'pred', 'loss', 'logger')
 _REC_ATTRS = ('losses', 'lrs', 'moms', 'values', 'epoch_iters')
@@ -126,7 +126,7 @@ def _restore(learn, s):
         for k, v in s['recorder'].items(): setattr(rec, k, v)
     set_rng_state(s['rng'], learn.dls)
 
-# %% ../nbs/07_schedule.ipynb #6244e5f4
+# %% ../nbs/07_schedule.ipynb #20d8ba1f
 class SuggestedLRs(namedtuple('SuggestedLRs', ['minimum', 'steep'])):
     "Learning rates suggested by `lr_find`: `minimum` (a tenth of the lr at the lowest smoothed loss) and `steep`; `.lrs`/`.losses` hold the curve."
     @classmethod
@@ -158,7 +158,7 @@ class SuggestedLRs(namedtuple('SuggestedLRs', ['minimum', 'steep'])):
         ax.set(xscale='log', title='Learning-rate finder', xlabel='learning rate (log scale)', ylabel='loss'); ax.legend()
         return ax
 
-# %% ../nbs/07_schedule.ipynb #e4a3a0e5
+# %% ../nbs/07_schedule.ipynb #a2566d99
 def _reattach(learn, cbs, order):
     "Attach `cbs` again and put `learn.cbs` back in the list order `order`."
     learn.add_cbs(cbs)
@@ -187,7 +187,7 @@ def lr_find(self:Learner, start_lr:float=1e-7, # learning rate of the first batc
     if show_plot: res.plot()
     return res
 
-# %% ../nbs/07_schedule.ipynb #b5901daf
+# %% ../nbs/07_schedule.ipynb #f96b1b80
 def _groups(opt):
     "The hyperparameters of each param group (everything but the parameters)."
     return [{k: v for k, v in pg.items() if k != 'params'} for pg in opt.param_groups]
@@ -247,7 +247,7 @@ class EpochSchedCB(LRSchedulerCB):
     "Step a torch scheduler after every epoch."
     def __init__(self, sched_func): super().__init__(sched_func, every='epoch') # sched_func(optimizer) -> scheduler
 
-# %% ../nbs/07_schedule.ipynb #701efd36
+# %% ../nbs/07_schedule.ipynb #4a1b6ed5
 def _check_pos(nm, v, none_ok=False):
     if v is None and none_ok: return
     if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v <= 0:
@@ -283,7 +283,7 @@ class OneCycleLR(LRSchedulerCB):
     def _step(self):
         if self.sched.last_epoch < self.sched.total_steps - 1: self.sched.step()
 
-# %% ../nbs/07_schedule.ipynb #1e9118d8
+# %% ../nbs/07_schedule.ipynb #32d04ccf
 def sched_cos(start:float, # value at pct=0
               end:float,   # value at pct=1
               pct:float):  # position in the schedule, 0 to 1
@@ -312,7 +312,7 @@ class WarmupCosine(LRSchedulerCB):
         w = int(round(self.warmup * total)) if self.warmup < 1 else int(self.warmup)
         return lr_scheduler.LambdaLR(opt, partial(warmup_cos, warmup=w, total=total, final=self.final))
 
-# %% ../nbs/07_schedule.ipynb #bd145fb4
+# %% ../nbs/07_schedule.ipynb #193ffd41
 def monitor_names(learn:Learner): # the Learner whose epoch rows to describe
     "Names of the columns `learn`'s epoch rows will hold, that a callback can monitor."
     names = ['train_loss', 'valid_loss']
@@ -332,7 +332,7 @@ class MonitorCallback(Callback):
         if mode not in ('auto', 'min', 'max'): raise ValueError(f"mode={mode!r}: use 'min' (lower is better), 'max' or 'auto'")
         if not isinstance(min_delta, (int, float)) or min_delta < 0: raise ValueError(f"min_delta={min_delta!r}: must be a number >= 0")
         self.monitor, self.mode_arg, self.min_delta = monitor, mode, min_delta
-        self.best, self.best_epoch, self.improved = None, None, False
+        self.best, self.best_epoch, self.improved, self._pending = None, None, False, None
     @property
     def mode(self):
         if self.mode_arg != 'auto': return self.mode_arg
@@ -347,9 +347,19 @@ class MonitorCallback(Callback):
         if not self.monitor.startswith('train_') and not self.learn.do_valid:
             raise ValueError(f"{type(self).__name__} watches {self.monitor!r}, a validation value, but this fit skips validation "
                              "(valid=False). Fix: fit with validation, or monitor 'train_loss'.")
+    def _reset(self): self.best, self.best_epoch, self.improved = (math.inf if self.mode == 'min' else -math.inf), None, False
     def before_fit(self):
         self._check_monitor()
-        self.best, self.best_epoch, self.improved = (math.inf if self.mode == 'min' else -math.inf), None, False
+        self._reset()
+        if self._pending is not None:                 # resuming from a checkpoint: keep the best seen so far
+            for k, v in self._pending.items(): setattr(self, k, v)
+            self._pending = None
+    def state_dict(self):
+        "What is needed to resume: the best value so far and its epoch (None before any fit)."
+        return None if self.best is None else {'best': self.best, 'best_epoch': self.best_epoch}
+    def load_state_dict(self, sd:dict): # from `state_dict`
+        "Continue from `sd` at the next fit."
+        self._pending = dict(sd)
     def is_better(self, v, best): # a new value, the best so far
         "Does `v` improve on `best` by more than `min_delta`?"
         if v is None or (isinstance(v, float) and math.isnan(v)): return False
@@ -359,7 +369,7 @@ class MonitorCallback(Callback):
         self.improved = self.is_better(v, self.best)
         if self.improved: self.best, self.best_epoch = v, self.learn.epoch
 
-# %% ../nbs/07_schedule.ipynb #62a7ff5e
+# %% ../nbs/07_schedule.ipynb #5ad604ff
 class ReduceLROnPlateau(LRSchedulerCB):
     "Multiply the lr by `factor` when `monitor` stops improving for `patience` epochs (torch's scheduler, fed each epoch)."
     def __init__(self, monitor:str='valid_loss', # column of the epoch rows to watch
@@ -384,7 +394,7 @@ class ReduceLROnPlateau(LRSchedulerCB):
     @property
     def monitor_name(self): return self.watch.monitor
 
-# %% ../nbs/07_schedule.ipynb #0098c125
+# %% ../nbs/07_schedule.ipynb #e03749f5
 def check_triangular_lr(fn): # your `triangular_lr`
     "Check a triangular cyclic learning rate against torch's `CyclicLR`."
     for base, top, ss in ((0.001, 0.1, 100), (0.01, 0.05, 3), (0.2, 1.0, 1)):
@@ -406,7 +416,7 @@ def check_triangular_lr(fn): # your `triangular_lr`
                                 f"got {got[bad[0]]:.6g}: between the ends the rate moves in a straight line.")
     passed('triangular_lr')
 
-# %% ../nbs/07_schedule.ipynb #5086ca29
+# %% ../nbs/07_schedule.ipynb #aaa52f23
 def triangular_lr(step:int,      # optimizer step, from 0
                   base_lr:float, # lowest learning rate
                   max_lr:float,  # highest learning rate
@@ -418,7 +428,7 @@ def triangular_lr(step:int,      # optimizer step, from 0
     return base_lr + (max_lr - base_lr) * max(0., 1 - x)
     ### END SOLUTION
 
-# %% ../nbs/07_schedule.ipynb #55b41b6a
+# %% ../nbs/07_schedule.ipynb #b35d5dde
 def check_CosMomentum(cls): # your `CosMomentum` class
     "Check a callback that anneals momentum (SGD) or beta1 (Adam) along a cosine over the fit."
     from torch.utils.data import DataLoader, TensorDataset
@@ -440,11 +450,14 @@ def check_CosMomentum(cls): # your `CosMomentum` class
         if not all(math.isclose(a, b, rel_tol=1e-6) for a, b in zip(got, want)):
             raise ExerciseError(f"{what} per batch should be {[round(w, 4) for w in want]}, got {[round(a, 4) for a in got]}: use sched_cos.")
         if any(lr != 0.01 for lr in learn.recorder.lrs): raise ExerciseError("the learning rate changed: only set the momentum.")
-        if what == 'beta1' and learn.opt.param_groups[0]['betas'][1] != 0.999:
-            raise ExerciseError("Adam's beta2 changed: keep pg['betas'][1] and replace only beta1.")
+        if what == 'beta1':
+            pg = learn.opt.param_groups[0]
+            if 'momentum' in pg or not math.isclose(pg['betas'][0], 0.8, rel_tol=1e-6):
+                raise ExerciseError("Adam has no 'momentum' setting: it keeps its momentum in pg['betas'][0] (beta1).")
+            if pg['betas'][1] != 0.999: raise ExerciseError("Adam's beta2 changed: keep pg['betas'][1] and replace only beta1.")
     passed('CosMomentum')
 
-# %% ../nbs/07_schedule.ipynb #ff502274
+# %% ../nbs/07_schedule.ipynb #8902cc66
 class CosMomentum(Callback):
     "Anneal momentum (SGD) or beta1 (Adam) from `start` to `end` along a half cosine over the training batches of a fit."
     def __init__(self, start:float=0.95, # momentum at the first batch
@@ -461,10 +474,10 @@ class CosMomentum(Callback):
             else: pg['momentum'] = mom
         ### END SOLUTION
 
-# %% ../nbs/07_schedule.ipynb #9beb4ab5
+# %% ../nbs/07_schedule.ipynb #6544b367
 class EarlyStoppingCallback(MonitorCallback):
     "Stop training when `monitor` has not improved for `patience` epochs."
-    order, lr_find_skip = 90, True
+    order, lr_find_skip = 5, True
     def __init__(self, monitor:str='valid_loss', # column of the epoch rows to watch
                  patience:int=3,                 # epochs without improvement before stopping
                  mode:str='auto',                # 'min', 'max' or 'auto' ('min' for losses)
@@ -473,9 +486,14 @@ class EarlyStoppingCallback(MonitorCallback):
             raise ValueError(f"patience={patience!r}: a whole number of epochs >= 1 (e.g. 3)")
         super().__init__(monitor, mode, min_delta)
         self.patience, self.wait, self.stopped_epoch = patience, 0, None
-    def before_fit(self):
-        super().before_fit()
+    def _reset(self):
+        super()._reset()
         self.wait, self.stopped_epoch = 0, None
+    def before_epoch(self):
+        if self.stopped_epoch is not None: raise CancelFitException()
+    def state_dict(self):
+        sd = super().state_dict()
+        return None if sd is None else {**sd, 'wait': self.wait}
     def after_epoch(self):
         super().after_epoch()
         self.wait = 0 if self.improved else self.wait + 1
@@ -483,9 +501,8 @@ class EarlyStoppingCallback(MonitorCallback):
             self.stopped_epoch = self.learn.epoch
             print(f"Early stopping after epoch {self.learn.epoch}: {self.monitor} has not improved on "
                   f"{self.best:.4f} (epoch {self.best_epoch}) for {self.patience} epochs.")
-            raise CancelFitException()
 
-# %% ../nbs/07_schedule.ipynb #b675a608
+# %% ../nbs/07_schedule.ipynb #30854472
 class SaveModelCallback(MonitorCallback):
     "Save the model whenever `monitor` improves (and optionally every epoch); reload the best at the end of the fit."
     order, lr_find_skip = 70, True
@@ -506,17 +523,22 @@ class SaveModelCallback(MonitorCallback):
         if m not in names and self.name_arg is None and not difflib.get_close_matches(m, names, n=1):
             self.monitor, self.fname = 'valid_loss', m           # SaveModelCallback('best_model'): a file name
         super().before_fit()
-        self.saved = None
+    def _reset(self):
+        super()._reset()
+        self.saved, self._saved_at = None, None
+    def state_dict(self):
+        sd = super().state_dict()
+        return None if sd is None else {**sd, 'saved': None if self.saved is None else str(self.saved)}
     def after_epoch(self):
         super().after_epoch()
-        if self.improved: self.saved = self.learn.save(self.fname, with_opt=self.with_opt)
+        if self.improved: self.saved, self._saved_at = self.learn.save(self.fname, with_opt=self.with_opt), self.learn.train_iter
         if self.every_epoch: self.learn.save(f'{self.fname}_{self.learn.epoch}', with_opt=self.with_opt)
     def after_fit(self):
-        if self.reload_best and self.saved is not None and self.best_epoch != self.learn.epoch:
+        if self.reload_best and self.saved is not None and self._saved_at != self.learn.train_iter:   # trained since
             self.learn.load(self.fname, with_opt=self.with_opt)
             print(f"Loaded the best model ({self.monitor} {self.best:.4f}, epoch {self.best_epoch}) from {self.saved}")
 
-# %% ../nbs/07_schedule.ipynb #4e5f713b
+# %% ../nbs/07_schedule.ipynb #4600fe40
 class CSVLogger(Callback):
     "Write each epoch's row (`learn.epoch_metrics`) to a CSV file, flushed every epoch."
     order, lr_find_skip = 70, True
@@ -551,7 +573,7 @@ class CSVLogger(Callback):
             except ValueError: return v
         with open(self.fpath, newline='') as f: return [{k: num(v) for k, v in r.items()} for r in csv.DictReader(f)]
 
-# %% ../nbs/07_schedule.ipynb #f79993d9
+# %% ../nbs/07_schedule.ipynb #208412f0
 _CKPT_KEYS = ('version', 'model', 'opt', 'cbs', 'lr', 'epoch', 'train_iter', 'remaining', 'rng', 'recorder')
 _SCHED_KEYS = {'initial_lr', 'max_lr', 'min_lr', 'base_momentum', 'max_momentum'}
 

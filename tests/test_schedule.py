@@ -205,11 +205,13 @@ def test_warmup_cosine_and_reduce_on_plateau():
 
 # ---- early stopping, best model, CSV -------------------------------------------------------------------------------
 
-def test_early_stopping_stops_at_the_right_epoch():
-    learn = make()
+def test_early_stopping_stops_at_the_right_epoch(tmp_path):
+    learn, log, count = make(path=tmp_path), CSVLogger('log.csv'), CountBatches()
     es = EarlyStoppingCallback(patience=3)
-    learn.fit(10, cbs=[Scripted([1.0, 0.8, 0.6, 0.5, 0.5, 0.51, 0.52, 0.53, 0.1, 0.1]), es])
+    learn.fit(10, cbs=[Scripted([1.0, 0.8, 0.6, 0.5, 0.5, 0.51, 0.52, 0.53, 0.1, 0.1]), es, log, count, Checkpoint()])
     assert es.stopped_epoch == 6 and len(learn.recorder.values) == 7 and (es.best, es.best_epoch) == (0.5, 3)
+    assert count.n == 7 * 8 and len(log.read()) == 7     # no batch of epoch 7; the last epoch is logged ...
+    assert torch.load(tmp_path/'models'/'checkpoint.pth', weights_only=True)['epoch'] == 6   # ... and checkpointed
     es = EarlyStoppingCallback(patience=2)                # it resets at each fit
     learn.fit(5, cbs=[Scripted([3, 2, 1, 0.5, 0.4]), es])
     assert es.stopped_epoch is None and len(learn.recorder.values) == 12
@@ -224,7 +226,7 @@ def test_early_stopping_stops_at_the_right_epoch():
 
 def test_save_model_keeps_and_reloads_the_best(tmp_path):
     class Snap(Callback):
-        order = 85                                        # before EarlyStopping (90) raises
+        order = 85
         def before_fit(self): self.w = []
         def after_epoch(self): self.w.append(weights(self.learn))
     learn, snap = make(path=tmp_path), Snap()
@@ -333,6 +335,19 @@ def test_checkpoint_callback_and_fit_resume_after_a_crash(tmp_path):
     fresh.fit_resume(cbs=[OneCycleLR(max_lr=0.2)])
     assert same_weights(weights(full), weights(fresh))
     assert [r['valid_loss'] for r in fresh.recorder.values] == pytest.approx([r['valid_loss'] for r in full.recorder.values])
+
+
+def test_resume_keeps_the_best_so_far_of_watchers(tmp_path):
+    learn = make(path=tmp_path)
+    learn.fit(3, cbs=[Scripted([0.5, 0.9, 0.9]), EarlyStoppingCallback(patience=3), SaveModelCallback(name='best'), Checkpoint()])
+    best = (tmp_path/'models'/'best.pth').read_bytes()
+    fresh = make(path=tmp_path, seed=1); fresh.load_checkpoint('checkpoint')
+    es, sm = EarlyStoppingCallback(patience=3), SaveModelCallback(name='best')
+    fresh.fit(3, cbs=[Scripted([0.8, 0.7, 0.7]), es, sm])
+    assert es.stopped_epoch == 0 and es.wait == 3          # two bad epochs before the checkpoint, a third after it
+    assert (tmp_path/'models'/'best.pth').read_bytes() == best      # 0.8 did not overwrite the best (0.5)
+    sd = torch.load(tmp_path/'models'/'best.pth', weights_only=True)['model']
+    assert all(torch.equal(v, fresh.model.state_dict()[k]) for k, v in sd.items())   # and the best was reloaded
 
 
 def test_resume_warns_about_callbacks_left_out(tmp_path):
