@@ -4,7 +4,7 @@
 __all__ = ['check_shard', 'shard', 'check_merge_means', 'merge_means', 'DistributedError', 'launch', 'DistributedCB']
 
 # %% ../nbs/11_distributed.ipynb #a17b58eb
-import io, os, re, sys, signal, subprocess, contextlib
+import io, os, re, sys, signal, subprocess, contextlib, warnings
 from datetime import timedelta
 from pathlib import Path
 import torch
@@ -75,8 +75,14 @@ def merge_means(means,  # each process's mean (a list of floats)
 class DistributedError(RuntimeError):
     "A multi-process run failed or did not finish in time."
 
+_PEER_LOST = re.compile(r'Connection (closed|reset)|Broken pipe|peer', re.I)
+
 def _failed_rank(log):
-    "The rank torchrun names as the root cause of a failure, if any."
+    "The rank that failed first: one that raised an error of its own rather than losing its peer; else torchrun's root cause."
+    crashed = [int(r) for r, code in re.findall(r'rank\s*:\s*(\d+) \(local_rank: \d+\)\s*\n\s*exitcode\s*:\s*(-?\d+)', log)
+               if int(code) > 0]   # negative exit codes: stopped by a signal from torchrun
+    own = [r for r in crashed if not _PEER_LOST.search(_last_error(log, r))]
+    if own: return min(own)
     m = re.search(r'Root Cause.*?rank\s*:\s*(\d+)', log, re.S)
     return int(m.group(1)) if m else None
 
@@ -85,6 +91,25 @@ def _last_error(log, rank):
     lines = [l.split(':', 1)[1].strip() for l in log.splitlines() if l.startswith(f'[rank{rank}]:')]
     errs = [l for l in lines if re.match(r'^[\w.]+(Error|Exception|Interrupt)\b', l)]
     return errs[-1] if errs else (lines[-1] if lines else 'no error message')
+
+def _descendants(pid):
+    "Process ids of every descendant of `pid` (torchrun starts its workers in sessions of their own)."
+    try: import psutil   # installed with accelerate
+    except ImportError: return []
+    try: return [c.pid for c in psutil.Process(pid).children(recursive=True)]
+    except psutil.Error: return []
+
+def _stop(p, grace:float=10):
+    "Stop torchrun `p` and its workers: SIGTERM (torchrun then stops its workers), SIGKILL for whatever is left; return the output."
+    kids = _descendants(p.pid)
+    p.terminate()
+    try: p.wait(grace)
+    except subprocess.TimeoutExpired: pass
+    for pid in [p.pid, *kids]:
+        try: os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError): pass
+    try: return p.communicate(timeout=grace)[0] or ''
+    except subprocess.TimeoutExpired: p.stdout.close(); return ''
 
 def launch(script,          # the Python script every process runs
            *args,           # command-line arguments for the script
@@ -99,12 +124,12 @@ def launch(script,          # the Python script every process runs
     env = {**os.environ, 'OMP_NUM_THREADS': str(threads), **(env or {})}
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
     try: out, _ = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:   # kill torchrun and every process it started
-        os.killpg(p.pid, signal.SIGKILL); out, _ = p.communicate()
-        raise DistributedError(f"{script.name} did not finish within {timeout} s on {nproc} processes, so all were killed "
+    except subprocess.TimeoutExpired:
+        out = _stop(p)
+        raise DistributedError(f"{script.name} did not finish within {timeout} s on {nproc} processes, so all were stopped "
                                f"(is a process waiting for a peer that stopped?). Last output:\n{out[-2000:]}") from None
     except BaseException:               # Ctrl-C in the notebook: stop them too, then let it through
-        os.killpg(p.pid, signal.SIGKILL); p.wait(); raise
+        _stop(p); raise
     if p.returncode != 0:
         r = _failed_rank(out)
         who = f"rank {r}" if r is not None else "a process"
@@ -116,8 +141,10 @@ def launch(script,          # the Python script every process runs
 def _accelerator(mixed_precision, grad_accum, split_batches, timeout, cpu):
     "An `Accelerator` with these settings (a single process may change precision between fits; a distributed run may not)."
     try:
-        from accelerate import Accelerator, DataLoaderConfiguration, InitProcessGroupKwargs
-        from accelerate.state import AcceleratorState
+        with warnings.catch_warnings():   # accelerate imports tqdm.auto, which warns in notebooks without ipywidgets
+            warnings.filterwarnings('ignore', message='IProgress not found')
+            from accelerate import Accelerator, DataLoaderConfiguration, InitProcessGroupKwargs
+            from accelerate.state import AcceleratorState
     except ImportError as e:
         raise ImportError("DistributedCB needs Hugging Face Accelerate. Fix: pip install 'accelerate>=1.0'") from e
     st = AcceleratorState._shared_state
