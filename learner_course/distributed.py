@@ -191,6 +191,10 @@ class DistributedCB(TrainCB):
 
     def before_fit(self):
         acc, learn = self.accelerator, self.learn
+        others = [type(c).__name__ for c in learn.cbs if isinstance(c, TrainCB) and c is not self]
+        if others or self not in learn.cbs:
+            raise ValueError(f"DistributedCB is the Learner's training step, and {others or 'another trainer'} replaces it. "
+                             "Fix: remove it; for mixed precision use DistributedCB(mixed_precision='bf16') (or 'fp16' on GPUs).")
         if acc.split_batches and self.world_size > 1:
             msg = _split_error(getattr(learn.dls.train, 'batch_size', None), self.world_size)
             if msg: raise ValueError(msg)
