@@ -183,11 +183,17 @@ class DistributedCB(TrainCB):
             self._acc = _accelerator(self.mixed_precision, self.grad_accum, self.split_batches, self.timeout, self.cpu)
         return self._acc
     @property
-    def rank(self): return self.accelerator.process_index
+    def rank(self):
+        "This process's index among all processes (0 on the main process)."
+        return self.accelerator.process_index
     @property
-    def world_size(self): return self.accelerator.num_processes
+    def world_size(self):
+        "How many processes train together (1 without a launcher)."
+        return self.accelerator.num_processes
     @property
-    def is_main(self): return self.accelerator.is_main_process
+    def is_main(self):
+        "Is this the process that prints, plots and saves?"
+        return self.accelerator.is_main_process
 
     def before_fit(self):
         acc, learn = self.accelerator, self.learn
