@@ -222,7 +222,14 @@ class Learner:
         if key != self._cb_key: self._cb_key, self._cb_sorted, self._cb_todo = key, sorted(cbs, key=_order), {}
         todo = self._cb_todo.get(event)
         if todo is None: todo = self._cb_todo[event] = [cb for cb in self._cb_sorted if callable(getattr(type(cb), event, None))]
-        for cb in todo: getattr(cb, event)()
+        if not event.startswith('cleanup_'):
+            for cb in todo: getattr(cb, event)()
+            return
+        err = None   # cleanup: every callback gets its turn, even if an earlier one fails; the first error is re-raised
+        for cb in todo:
+            try: getattr(cb, event)()
+            except BaseException as e: err = err or e
+        if err is not None: raise err
 
     @property
     def train(self):
