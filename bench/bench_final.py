@@ -1,0 +1,62 @@
+"""Benchmark the course's final Fashion-MNIST recipe: the Learner vs the same recipe in a hand-written loop.
+
+Prints test accuracy, wall time and CPU time of both, and the Learner's overhead ratio. Not a test: figures only.
+Usage: python bench/bench_final.py [--epochs 8] [--threads 2] [--subset N] [--skip-loop]
+"""
+import argparse, os, time
+import torch
+import torch.nn.functional as F
+from torch.optim import lr_scheduler
+from learner_course.learner import set_seed
+from learner_course.data import fashion_dls
+from learner_course.train import train_final, get_model, _FinalRecipe as R
+
+def augment(x):
+    "The same batch augmentation as `BatchAugment()`: random flips, one random shift of up to 2 px per batch."
+    n, _, h, w = x.shape
+    f = torch.rand(n) < 0.5
+    x = torch.where(f[:, None, None, None], x.flip(-1), x)
+    xp = F.pad(x, (2, 2, 2, 2), value=float(x.min()))
+    dy, dx = torch.randint(0, 5, (2,)).tolist()
+    return xp[:, :, dy:dy + h, dx:dx + w].contiguous()
+
+def hand_loop(epochs, subset):
+    "The final recipe without the Learner: AdamW, torch OneCycleLR per step, augmentation, eval each epoch."
+    set_seed(R.seed)
+    dls = fashion_dls(bs=R.bs, subset=subset, seed=R.seed)
+    model = get_model(R.widths)
+    opt = torch.optim.AdamW(model.parameters(), lr=R.lr, weight_decay=R.wd)
+    sched = lr_scheduler.OneCycleLR(opt, max_lr=R.lr, total_steps=epochs * len(dls.train), pct_start=R.pct_start,
+                                    div_factor=25., final_div_factor=1e4 / 25, max_momentum=0.95, base_momentum=0.85)
+    t0, c0 = time.perf_counter(), time.process_time()
+    for ep in range(epochs):
+        model.train()
+        for xb, yb in dls.train:
+            loss = F.cross_entropy(model(augment(xb)), yb)
+            loss.backward(); opt.step(); opt.zero_grad()
+            if sched.last_epoch < sched.total_steps - 1: sched.step()
+        model.eval(); correct = 0
+        with torch.no_grad():
+            for xb, yb in dls.valid: correct += (model(xb).argmax(-1) == yb).sum().item()
+        acc = correct / len(dls.valid.dataset)
+    return acc, time.perf_counter() - t0, time.process_time() - c0
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--epochs', type=int, default=R.epochs)
+    p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--subset', type=int, default=None)
+    p.add_argument('--skip-loop', action='store_true', help='only the Learner run')
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    print(f"final recipe: {a.epochs} epochs, bs {R.bs}, lr {R.lr}, widths {R.widths}, {a.threads} threads, "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    learn = train_final(epochs=a.epochs, subset=a.subset, out=None, progress=False, act_stats=False)
+    acc_l = learn.epoch_metrics['accuracy']
+    print(f"Learner:     test accuracy {acc_l:.4f}  wall {learn.train_time:6.1f} s  CPU {learn.train_cpu_time:6.1f} s")
+    if a.skip_loop: return
+    acc_h, wall_h, cpu_h = hand_loop(a.epochs, a.subset)
+    print(f"hand loop:   test accuracy {acc_h:.4f}  wall {wall_h:6.1f} s  CPU {cpu_h:6.1f} s")
+    print(f"Learner / hand loop: wall {learn.train_time / wall_h:.2f}x, CPU {learn.train_cpu_time / cpu_h:.2f}x")
+
+if __name__ == '__main__': main()
