@@ -10,9 +10,25 @@ from .learner import (Learner, Callback, TrainCB, DeviceCB, MetricsCB, Recorder,
     CancelBatchException, CancelBackwardException, CancelStepException, set_seed, default_device, to_device, to_cpu)
 from .metrics import Metric, Accuracy, TopKAccuracy
 from .data import DataLoaders, fashion_dls, fashion_mnist, show_images, CLASSES
+from .hooks import Hook, Hooks, HooksCallback, ActivationStats, GradientStats
+from .init import BatchTransformCB, GeneralRelu, init_weights, lsuv_init
+from .schedule import (OneCycleLR, BatchSchedCB, EpochSchedCB, WarmupCosine, ReduceLROnPlateau,
+    EarlyStoppingCallback, SaveModelCallback, CSVLogger, Checkpoint, SuggestedLRs)   # also adds learn.lr_find & checkpoints
+from .accel import MixedPrecision, GradientAccumulation, GradientClipping, CompileCB, TimingCB
+from .debug import diagnose_training, overfit_one_batch, check_gradients, Checklist
+from .interpret import ClassificationInterpretation
+from .distributed import DistributedCB, launch
+from .layers import AugmentCB, freeze, unfreeze, export_model
 
 __all__ = ['Learner', 'Callback', 'TrainCB', 'DeviceCB', 'MetricsCB', 'Recorder', 'ProgressCB', 'ProgressCallback',
            'CompletionCB', 'SingleBatchCB', 'CancelFitException', 'CancelEpochException', 'CancelTrainException',
            'CancelValidateException', 'CancelBatchException', 'CancelBackwardException', 'CancelStepException',
            'set_seed', 'default_device', 'to_device', 'to_cpu', 'Metric', 'Accuracy', 'TopKAccuracy',
-           'DataLoaders', 'fashion_dls', 'fashion_mnist', 'show_images', 'CLASSES']
+           'DataLoaders', 'fashion_dls', 'fashion_mnist', 'show_images', 'CLASSES',
+           'Hook', 'Hooks', 'HooksCallback', 'ActivationStats', 'GradientStats',
+           'BatchTransformCB', 'GeneralRelu', 'init_weights', 'lsuv_init',
+           'OneCycleLR', 'BatchSchedCB', 'EpochSchedCB', 'WarmupCosine', 'ReduceLROnPlateau', 'EarlyStoppingCallback',
+           'SaveModelCallback', 'CSVLogger', 'Checkpoint', 'SuggestedLRs',
+           'MixedPrecision', 'GradientAccumulation', 'GradientClipping', 'CompileCB', 'TimingCB',
+           'diagnose_training', 'overfit_one_batch', 'check_gradients', 'Checklist', 'ClassificationInterpretation',
+           'DistributedCB', 'launch', 'AugmentCB', 'freeze', 'unfreeze', 'export_model']

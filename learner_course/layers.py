@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from .learner import Learner, Callback
 from .losses import focal_loss
 from .exercises import ExerciseError, attempt, expect_tensor, passed
+from .init import BatchTransformCB
 
 # %% ../nbs/12_layers.ipynb #b28530bf
 class LinearByHand(nn.Module):
@@ -215,9 +216,8 @@ class MultiTaskLoss(nn.Module):
         return sum(self.weights.get(k, 1.) * v for k, v in parts.items())
 
 # %% ../nbs/12_layers.ipynb #212cf225
-class AugmentCB(Callback):
-    "Apply `tfms` to the inputs of each training batch (`learn.xb`) in `before_batch`, after `DeviceCB`."
-    order = -150   # DeviceCB (-200) has moved the batch to the device
+class AugmentCB(BatchTransformCB):
+    "Apply `tfms` to the inputs of each training batch (`learn.xb`): lesson 06's `BatchTransformCB` with random transforms."
     def __init__(self, tfms,              # a transform, or a list of them (composed), e.g. from torchvision.transforms.v2
                  on_train:bool=True,      # augment training batches
                  on_valid:bool=False,     # augment validation batches too (rarely wanted)
@@ -226,15 +226,14 @@ class AugmentCB(Callback):
             fs = list(tfms)
             tfms = lambda x: _compose(fs, x)
         if not callable(tfms): raise TypeError(f"AugmentCB needs a callable transform (or a list of them); got {type(tfms).__name__}.")
-        self.tfms, self.on_train, self.on_valid, self.per_item = tfms, on_train, on_valid, per_item
+        self.tfms, self.per_item = tfms, per_item
+        super().__init__(self.augment, on_train=on_train, on_val=on_valid)
     def augment(self, xb): # a batch of inputs (N, C, H, W)
         "The augmented batch: each image transformed on its own (`per_item`), or the batch at once."
         if not isinstance(xb, torch.Tensor):
             raise TypeError(f"AugmentCB transforms tensor batches; this batch's inputs are a {type(xb).__name__}. "
                             "Fix: augment inside the Dataset for non-tensor inputs.")
         return torch.stack([self.tfms(x) for x in xb]) if self.per_item else self.tfms(xb)
-    def before_batch(self):
-        if self.on_train if self.learn.training else self.on_valid: self.learn.xb = self.augment(self.learn.xb)
 
 def _compose(fs, x): # transforms, input
     "Apply the transforms `fs` in turn."

@@ -5,13 +5,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 from learner_course.learner import Learner
-from learner_course.train import main, get_model, confusion_matrix
+from learner_course.train import main, run, get_model
 
 PNGS = ('losses.png', 'metrics.png', 'lr.png', 'confusion.png')
 
 def test_main_quick_run_writes_outputs(tmp_path, capsys):
     out = tmp_path/'run'
-    learn = main(['--subset', '2000', '--epochs', '1', '--bs', '64', '--out', str(out), '--no-progress'])
+    learn = run(['--subset', '2000', '--epochs', '1', '--bs', '64', '--out', str(out), '--no-progress'])
     printed = capsys.readouterr().out
     assert 'test accuracy' in printed and str(out.resolve()) in printed
     import matplotlib.image as mpimg
@@ -24,6 +24,10 @@ def test_main_quick_run_writes_outputs(tmp_path, capsys):
     l2.load(out/'model.pth')                    # the saved weights fit the model and predict like the trained one
     torch.testing.assert_close(l2.get_preds()[0], learn.get_preds()[0])
     assert abs((l2.get_preds()[0].argmax(-1) == learn.dls.valid.dataset.tensors[1]).float().mean().item() - s['test_accuracy']) < 1e-6
+
+def test_main_returns_exit_status_zero(tmp_path):
+    "`main` is the console script: it must return 0, not the Learner (which `sys.exit` would print and fail on)."
+    assert main(['--subset', '1000', '--epochs', '1', '--bs', '64', '--out', str(tmp_path), '--no-progress']) == 0
 
 def test_main_rejects_bad_arguments(capsys):
     with pytest.raises(SystemExit): main(['--epochs', 'two'])
@@ -39,7 +43,3 @@ def test_module_entry_point_runs():
     "`python -m learner_course.train --help` reaches main (the __main__ guard works)."
     r = subprocess.run([sys.executable, '-m', 'learner_course.train', '--help'], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and '--subset' in r.stdout, r.stderr
-
-def test_confusion_matrix_counts():
-    preds = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]); targs = torch.tensor([0, 0, 1])
-    assert confusion_matrix(preds, targs, n=2).tolist() == [[1, 1], [1, 0]]
