@@ -9,16 +9,7 @@ import torch.nn.functional as F
 from torch.optim import lr_scheduler
 from learner_course.learner import set_seed
 from learner_course.data import fashion_dls
-from learner_course.train import train_final, get_model, _FinalRecipe as R
-
-def augment(x):
-    "The same batch augmentation as `BatchAugment()`: random flips, one random shift of up to 2 px per batch."
-    n, _, h, w = x.shape
-    f = torch.rand(n) < 0.5
-    x = torch.where(f[:, None, None, None], x.flip(-1), x)
-    xp = F.pad(x, (2, 2, 2, 2), value=float(x.min()))
-    dy, dx = torch.randint(0, 5, (2,)).tolist()
-    return xp[:, :, dy:dy + h, dx:dx + w].contiguous()
+from learner_course.train import train_final, get_model, flip_shift as augment, _FinalRecipe as R   # the same augmentation as BatchAugment()
 
 def hand_loop(epochs, subset):
     "The final recipe without the Learner: AdamW, torch OneCycleLR per step, augmentation, eval each epoch."

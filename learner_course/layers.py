@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from .learner import Learner, Callback
 from .losses import focal_loss
 from .exercises import ExerciseError, attempt, expect_tensor, passed
-from .init import BatchTransformCB
+from .init import BatchTransformCB, conv
 
 # %% ../nbs/12_layers.ipynb #b28530bf
 class LinearByHand(nn.Module):
@@ -92,8 +92,8 @@ class MultiHeadSelfAttention(nn.Module):
 
 # %% ../nbs/12_layers.ipynb #af8dc347
 def _conv_bn(ni, nf, stride=1, ks=3): # in channels, out channels, stride, kernel size
-    "Conv (no bias: BatchNorm has one) followed by BatchNorm."
-    return [nn.Conv2d(ni, nf, ks, stride, ks // 2, bias=False), nn.BatchNorm2d(nf)]
+    "Conv (no bias: BatchNorm has one) followed by BatchNorm, as a list: lesson 06's `conv` without activation."
+    return list(conv(ni, nf, ks, stride=stride, act=None, norm=nn.BatchNorm2d))
 
 class ResidualBlock(nn.Module):
     "`act(convs(x) + shortcut(x))`: two conv-BN layers and an identity (or 1x1 conv-BN) shortcut."

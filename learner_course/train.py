@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 from .learner import Learner, Callback, ProgressCB, set_seed, default_device
 from .metrics import Accuracy
 from .data import fashion_dls
-from .init import BatchTransformCB
+from .init import BatchTransformCB, conv
 from .interpret import ClassificationInterpretation
 
 # %% ../nbs/13_final_model.ipynb #7d10f149
@@ -24,10 +24,8 @@ def conv_bn(ni:int,        # input channels
             ks:int=3,      # kernel size
             stride:int=1,  # stride
             act:bool=True): # end with a ReLU
-    "Convolution (no bias), BatchNorm, and optionally ReLU."
-    layers = [nn.Conv2d(ni, nf, ks, stride, ks // 2, bias=False), nn.BatchNorm2d(nf)]
-    if act: layers.append(nn.ReLU(inplace=True))
-    return nn.Sequential(*layers)
+    "Convolution (no bias), BatchNorm, and optionally ReLU: lesson 06's `conv` with BatchNorm."
+    return conv(ni, nf, ks, stride=stride, act=nn.ReLU if act else None, norm=nn.BatchNorm2d)
 
 class ResBlock(nn.Module):
     "Two 3×3 conv_bn layers plus a shortcut (pooled and projected when the shape changes), then ReLU."
