@@ -46,7 +46,7 @@ class Callback:
     def name(self):
         "Snake-case name of the callback class, without a 'Callback'/'CB' suffix: `learn.<name>` finds it."
         n = re.sub(r'(Callback|CB)$', '', type(self).__name__) or type(self).__name__
-        return re.sub(r'(?<=[a-z0-9])(?=[A-Z])', '_', n).lower()
+        return re.sub(r'(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])', '_', n).lower()   # CSVLogger -> csv_logger
     def __repr__(self): return f'{type(self).__name__}(order={self.order})'
 
 # %% ../nbs/03_learner.ipynb #38b8bbc9
@@ -662,6 +662,7 @@ class ProgressCB(Callback):
         self.mbar = master_bar(list(range(self.learn.n_epoch)))
         self.mbar.on_iter_begin()
         self.header, self.losses = None, []
+        self._user_logger = self.learn.__dict__.get('logger')   # a logger the user set on this learner, put back after
         self.learn.logger = self._write
     def _write(self, row):
         cols = list(row)
@@ -687,7 +688,8 @@ class ProgressCB(Callback):
     def cleanup_fit(self):
         if self.mbar is not None: self.mbar.on_iter_end()
         self.mbar = None
-        self.learn.__dict__.pop('logger', None)
+        if getattr(self, '_user_logger', None) is not None: self.learn.logger = self._user_logger
+        else: self.learn.__dict__.pop('logger', None)
 
 ProgressCallback = ProgressCB
 

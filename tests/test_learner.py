@@ -163,12 +163,13 @@ class Cleaner(Callback):
 @pytest.mark.parametrize('exc', [RuntimeError, KeyboardInterrupt])
 def test_temporary_callbacks_removed_and_cleanup_runs_after_a_failed_fit(exc):
     learn = make_learner(cbs=[ProgressCallback()])
+    user_logger = learn.logger
     before = list(learn.cbs)
     boom, cleaner, ev = raiser('after_loss', exc, lambda l: l.iter == 1), Cleaner(), Events(cleanup=True)
     with pytest.raises(exc): learn.fit(2, cbs=[boom, cleaner, ev])
     assert learn.cbs == before and not any(c in learn.cbs for c in (boom, cleaner, ev))
     assert cleaner.cleaned and ev.events[-2:] == ['cleanup_epoch', 'cleanup_fit'] and 'after_fit' not in ev.events
-    assert 'logger' not in learn.__dict__ and learn.logger.__name__ == 'print_row'   # ProgressCallback gave it back
+    assert learn.logger is user_logger              # ProgressCallback gave the user's logger back
     assert not hasattr(learn, 'raise_after_loss') and not learn.training
     learn.logger = lambda row: None
     learn.fit(1)                                    # and the learner still works
@@ -424,3 +425,20 @@ def test_summary_names_a_single_layer_model_by_its_class(capsys):
     make_learner().summary()
     lines = capsys.readouterr().out.split('\n')
     assert lines[2].split()[:2] == ['Linear', 'Linear'] and 'Total params: 12' in lines
+
+
+def test_callback_names_split_acronyms():
+    "A callback is reachable as learn.<snake_case name>; acronyms split like words (CSVLogger -> csv_logger)."
+    class CSVThingCallback(Callback): pass
+    learn = make_learner(cbs=[CSVThingCallback()])
+    assert isinstance(learn.csv_thing, CSVThingCallback)
+
+def test_progress_callback_puts_back_a_user_logger(capsys):
+    "ProgressCallback shows rows in its table during fit and hands logging back to the user's logger afterwards."
+    rows = []
+    learn = make_learner(cbs=[ProgressCallback()])
+    learn.logger = rows.append
+    learn.fit(1)
+    assert learn.logger == rows.append and rows == []     # during the fit the progress table had the rows
+    learn.remove_cbs([learn.progress]); learn.fit(1)
+    assert len(rows) == 1 and 'valid_loss' in rows[0]
