@@ -23,7 +23,7 @@ def hand_loop(epochs, subset):
     for ep in range(epochs):
         model.train()
         for xb, yb in dls.train:
-            loss = F.cross_entropy(model(augment(xb)), yb)
+            loss = F.cross_entropy(model(augment(xb) if R.augment else xb), yb)
             loss.backward(); opt.step(); opt.zero_grad()
             if sched.last_epoch < sched.total_steps - 1: sched.step()
         model.eval(); correct = 0

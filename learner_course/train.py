@@ -78,7 +78,7 @@ def _one_cycle(max_lr, pct_start):
 
 class _FinalRecipe:
     "Defaults of the final recipe, in one place (also the CLI's defaults)."
-    epochs, bs, lr, wd, pct_start, seed, widths = 8, 256, 8e-3, 0.05, 0.25, 42, (32, 64, 128)
+    epochs, bs, lr, wd, pct_start, seed, widths, augment = 8, 256, 8e-3, 0.05, 0.25, 42, (32, 64, 128), False
 
 # %% ../nbs/13_final_model.ipynb #90598dfd
 def train_final(epochs:int=_FinalRecipe.epochs, # epochs of one-cycle training
@@ -88,7 +88,7 @@ def train_final(epochs:int=_FinalRecipe.epochs, # epochs of one-cycle training
                 subset=None,                    # train on this many images (None: all 60,000) — for quick runs
                 seed:int=_FinalRecipe.seed,     # random seed (data order, init, augmentation)
                 out='runs/final',               # folder for plots and the model (None: write nothing)
-                augment:bool=True,              # random flips and shifts of training batches
+                augment:bool=_FinalRecipe.augment, # random flips and shifts of training batches (off: see 'Does augmentation pay?')
                 act_stats:bool=True,            # record activation statistics (colourful histograms)
                 progress:bool=True,             # show a fastprogress bar
                 cbs=None):                      # more callbacks
@@ -159,7 +159,7 @@ def _parser():
     p.add_argument('--subset', type=int, default=None, help='train on this many images only, for a quick run (default: all 60000)')
     p.add_argument('--seed', type=int, default=_FinalRecipe.seed, help='random seed (default %(default)s)')
     p.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: torch\'s choice)')
-    p.add_argument('--no-augment', action='store_true', help='turn off the random flips and shifts')
+    p.add_argument('--augment', action='store_true', help='add random flips and shifts of the training images')
     p.add_argument('--no-progress', action='store_true', help='no progress bar')
     return p
 
@@ -173,7 +173,7 @@ def run(argv=None): # command-line arguments (None: sys.argv[1:])
     print(f"Training the final model on {default_device()} with {torch.get_num_threads()} threads: "
           f"{args.epochs} epochs, bs {args.bs}, lr {args.lr}" + (f", subset {args.subset}" if args.subset else ''))
     learn = train_final(epochs=args.epochs, bs=args.bs, lr=args.lr, subset=args.subset, seed=args.seed, out=args.out,
-                        augment=not args.no_augment, progress=not args.no_progress)
+                        augment=args.augment, progress=not args.no_progress)
     print(f"test accuracy {learn.test_accuracy:.4f} | training time {learn.train_time:.1f} s "
           f"(CPU time {learn.train_cpu_time:.1f} s)")
     print(f"wrote {len(learn.outputs)} files to {Path(args.out).resolve()}: " + ', '.join(p.name for p in learn.outputs.values()))
