@@ -57,8 +57,8 @@ def test_student_notebook_up_to_date_and_without_solutions(nb, tmp_path):
     stu = json.loads(text)
     assert all(not c.get('outputs') for c in stu['cells']), 'student notebooks carry no outputs'
     assert not any(re.match(r'\s*#\s*\|\s*(export|default_exp)', l) for c in stu['cells'] for l in ''.join(c['source']).split('\n'))
-    for sol, _ in exercises_in(nb):   # no line of a solution survives (ignoring trivial lines)
-        block = re.search(re.escape(BEGIN) + r'\n(.*?)\n\s*' + re.escape(END), sol, re.S).group(1)
-        for line in (l.strip() for l in block.split('\n')):
+    for sol, _ in exercises_in(nb):   # no line of any solution block survives (ignoring trivial lines)
+        blocks = re.findall(re.escape(BEGIN) + r'\n(.*?)\n\s*' + re.escape(END), sol, re.S)
+        for line in (l.strip() for b in blocks for l in b.split('\n')):
             if len(line) > 25 and not line.startswith('#'):
                 assert line not in text, f'student/{nb.name} leaks solution line: {line!r}'
