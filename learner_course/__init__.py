@@ -14,7 +14,7 @@ from .hooks import Hook, Hooks, HooksCallback, ActivationStats, GradientStats
 from .init import BatchTransformCB, GeneralRelu, init_weights, lsuv_init
 from .schedule import (OneCycleLR, BatchSchedCB, EpochSchedCB, WarmupCosine, ReduceLROnPlateau,
     EarlyStoppingCallback, SaveModelCallback, CSVLogger, Checkpoint, SuggestedLRs)   # also adds learn.lr_find & checkpoints
-from .accel import MixedPrecision, GradientAccumulation, GradientClipping, CompileCB, TimingCB
+from .accel import MixedPrecision, GradientAccumulation, GradientClipping, CompileCB, TimingCB, ChannelsLast
 from .debug import diagnose_training, overfit_one_batch, check_gradients, Checklist
 from .interpret import ClassificationInterpretation
 from .distributed import DistributedCB, launch
@@ -29,6 +29,6 @@ __all__ = ['Learner', 'Callback', 'TrainCB', 'DeviceCB', 'MetricsCB', 'Recorder'
            'BatchTransformCB', 'GeneralRelu', 'init_weights', 'lsuv_init',
            'OneCycleLR', 'BatchSchedCB', 'EpochSchedCB', 'WarmupCosine', 'ReduceLROnPlateau', 'EarlyStoppingCallback',
            'SaveModelCallback', 'CSVLogger', 'Checkpoint', 'SuggestedLRs',
-           'MixedPrecision', 'GradientAccumulation', 'GradientClipping', 'CompileCB', 'TimingCB',
+           'MixedPrecision', 'GradientAccumulation', 'GradientClipping', 'CompileCB', 'TimingCB', 'ChannelsLast',
            'diagnose_training', 'overfit_one_batch', 'check_gradients', 'Checklist', 'ClassificationInterpretation',
            'DistributedCB', 'launch', 'AugmentCB', 'freeze', 'unfreeze', 'export_model']

@@ -201,6 +201,17 @@ def _layer_names(model, mods):
     return [f"{where.get(id(m), '?') or 'model'} {type(m).__name__}" for m in mods]
 
 # %% ../nbs/05_hooks.ipynb #71f5ffe5
+def _flat(x):
+    "All values of `x` as a 1-D view (no copy for contiguous and channels-last tensors): for sums and histograms."
+    if not x.is_contiguous() and x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last): x = x.permute(0, 2, 3, 1)
+    return x.reshape(-1)
+
+def _spacing(n, period, sample):
+    "A step for taking about `sample` of `n` values, with no common factor with `period` (one example's size)."
+    step = max(1, -(-n // sample))
+    while math.gcd(step, period) != 1: step += 1
+    return step
+
 class ActivationStats(HooksCallback, _LayerStats):
     "Record each watched layer's output mean, std and |activation| histogram every `every` training batches."
     order = 5
@@ -208,25 +219,41 @@ class ActivationStats(HooksCallback, _LayerStats):
                  mods=None,              # the modules to watch; None: `watched_modules(model, mod_filter)`
                  mod_filter=None,        # a test module -> bool choosing modules (when `mods` is None)
                  bins:int=40,            # histogram bins
-                 max:float=10.):         # histogram range is [0, max]; larger values count in the top bin
+                 max:float=10.,          # histogram range is [0, max]; larger values count in the top bin
+                 sample=16384):          # histogram from about this many evenly spaced values per layer (None: all)
         if not isinstance(every, int) or every < 1: raise ValueError(f"every={every!r}: record every n-th batch with a whole number n >= 1.")
         if not isinstance(bins, int) or bins < 2: raise ValueError(f"bins={bins!r}: use a whole number of bins >= 2, e.g. 40.")
         if not max > 0: raise ValueError(f"max={max!r}: the histogram range [0, max] needs max > 0, e.g. 10.")
+        if sample is not None and (not isinstance(sample, int) or sample < 1):
+            raise ValueError(f"sample={sample!r}: use a whole number of values >= 1 (e.g. 16384), or None to count every value.")
         super().__init__(self._record, mods=mods, mod_filter=mod_filter)
-        self.every, self.bins, self.lo, self.hi = every, bins, 0., float(max)
+        self.every, self.bins, self.lo, self.hi, self.sample = every, bins, 0., float(max), sample
         self._reset([])
     def before_fit(self):
         super().before_fit()
         self._reset(_layer_names(self.learn.model, [h.m for h in self.hooks]))
-        self._idx = {id(h): i for i, h in enumerate(self.hooks)}
+        self._idx, self._steps = {id(h): i for i, h in enumerate(self.hooks)}, {}
     def _due(self): return self.learn.train_iter % self.every == 0
     def before_batch(self):
         if self.learn.training and self._due(): self.batches.append(self.learn.train_iter)
     def _record(self, hook, mod, inp, out):
         if not isinstance(out, torch.Tensor) or not self._due(): return
-        x = out.detach().float()
-        mean, std = mean_std(x)
-        self._add(self._idx[id(hook)], torch.cat([torch.stack([mean, std]), fast_hist(x, self.bins, 0., self.hi, absolute=True)]))
+        f = _flat(out.detach()).float()
+        n = f.numel(); part = f
+        if self.sample is not None and n > self.sample:
+            key = (n, out[0].numel() if out.dim() else 1)
+            if key not in self._steps: self._steps[key] = _spacing(n, key[1], self.sample)
+            part = f[::self._steps[key]]
+        h = fast_hist(part, self.bins, 0., self.hi, absolute=True)
+        if part is not f: h *= n / part.numel()              # an estimate of the counts over the whole output
+        self._add(self._idx[id(hook)], torch.cat([torch.stack([f.sum(), torch.dot(f, f)]), h]))
+    def _table(self):
+        "Rows of (mean, std, histogram) from the stored (sum, sum of squares, histogram): the count is the histogram's total."
+        t = super()._table()
+        n = t[..., 2:].sum(-1).round().clamp(min=1)
+        mean = t[..., 0] / n
+        std = ((t[..., 1] - t[..., 0] * mean) / (n - 1).clamp(min=1)).clamp(min=0).sqrt()
+        return torch.cat([mean[..., None], std[..., None], t[..., 2:]], -1)
     def after_train(self): self._to_cpu()
     def cleanup_fit(self):
         super().cleanup_fit(); self._to_cpu()

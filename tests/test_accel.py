@@ -134,3 +134,30 @@ def test_layer_times_removes_hooks_on_error():
     m = nn.Sequential(nn.Linear(6, 3), nn.ReLU(), nn.Linear(4, 2))   # shapes do not chain: forward fails
     with pytest.raises(RuntimeError): layer_times(m, torch.randn(2, 6))
     assert all(not mod._forward_hooks and not mod._forward_pre_hooks for mod in m.modules())
+
+def _image_learner(cbs):
+    "A small conv net on fixed random 3-channel 8x8 images (unit-test data, not a lesson)."
+    set_seed(0)
+    x, y = torch.randn(16, 3, 8, 8), torch.randint(0, 3, (16,))
+    dl = DataLoader(TensorDataset(x, y), batch_size=8)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3))
+    return Learner(model, (dl, dl), F.cross_entropy, lr=0.1, cbs=cbs)
+
+class _InputLayout(Callback):
+    "Record whether each batch reaching the model is channels-last (and not plain contiguous)."
+    order = 50
+    def before_fit(self): self.seen = []
+    def before_batch(self):
+        xb = self.learn.xb
+        self.seen.append(xb.is_contiguous(memory_format=torch.channels_last) and not xb.is_contiguous())
+
+def test_channels_last_after_batch_transforms_and_same_training():
+    "ChannelsLast converts batches after augmentation-style transforms (which hand back NCHW), and trains the same."
+    from learner_course.accel import ChannelsLast
+    from learner_course.init import BatchTransformCB
+    probe = _InputLayout()
+    learn = _image_learner([BatchTransformCB(lambda xb: xb.flip(-1).contiguous()), ChannelsLast(), probe])
+    learn.fit(1)
+    assert probe.seen == [True] * 4                       # 2 training + 2 validation batches
+    ref = _image_learner([BatchTransformCB(lambda xb: xb.flip(-1).contiguous())]); ref.fit(1)
+    for p, q in zip(learn.model.parameters(), ref.model.parameters()): assert torch.allclose(p, q, atol=1e-5)

@@ -127,3 +127,26 @@ def test_dead_share_in_unit_interval():
 def test_bad_arguments():
     for kw in (dict(every=0), dict(bins=1), dict(max=0)):
         with pytest.raises(ValueError): ActivationStats(**kw)
+
+def test_activation_stats_same_in_channels_last_layout():
+    "A channels-last model (lesson 08's ChannelsLast, as the final model trains) gets the same statistics as NCHW."
+    from learner_course.accel import ChannelsLast
+    stats = []
+    for cbs in ([], [ChannelsLast()]):
+        torch.manual_seed(0); cb = ActivationStats(sample=None)
+        _learner(model(), [cb] + cbs).fit(1)
+        stats.append(cb)
+    a, b = stats
+    assert torch.allclose(a.means, b.means, atol=1e-5) and torch.allclose(a.stds, b.stds, atol=1e-5)
+    assert torch.equal(a.hists, b.hists)
+
+def test_sampled_histogram_totals_and_exact_small_layers():
+    "Layers bigger than `sample` get an estimated histogram scaled to their size; smaller ones are counted exactly."
+    torch.manual_seed(0); m = model(); small, full = ActivationStats(sample=3000), ActivationStats(sample=None)
+    _learner(m, [small, full]).fit(1)
+    sizes = torch.tensor([16 * 4 * 8 * 8, 16 * 8 * 4 * 4.])          # the two ReLUs' outputs per batch of 16
+    assert torch.allclose(small.hists.sum(-1), sizes[:, None].expand(2, 6), rtol=1e-4)
+    assert not torch.equal(small.hists[0], full.hists[0])               # 4096 values > 3000: estimated
+    assert torch.equal(small.hists[1], full.hists[1])                   # 2048 values: counted exactly
+    assert (small.hists[0] / sizes[0] - full.hists[0] / sizes[0]).abs().max() < 0.1
+    assert torch.allclose(small.means, full.means) and torch.allclose(small.stds, full.stds)   # means/stds use every value
