@@ -1,7 +1,7 @@
 """Benchmark the course's final Fashion-MNIST recipe: the Learner vs the same recipe in a hand-written loop.
 
 Prints test accuracy, wall time and CPU time of both, and the Learner's overhead ratio. Not a test: figures only.
-Usage: python bench/bench_final.py [--epochs 8] [--threads 2] [--subset N] [--skip-loop]
+Usage: python bench/bench_final.py [--epochs 10] [--threads 2] [--subset N] [--skip-loop]
 """
 import argparse, os, time
 import torch
@@ -9,13 +9,17 @@ import torch.nn.functional as F
 from torch.optim import lr_scheduler
 from learner_course.learner import set_seed
 from learner_course.data import fashion_dls
-from learner_course.train import train_final, get_model, flip_shift as augment, _FinalRecipe as R   # the same augmentation as BatchAugment()
+from learner_course.train import train_final, get_model, flip_shift as augment, _FinalRecipe as R, _amp_pays   # the same augmentation as BatchAugment()
+from learner_course.losses import LabelSmoothingCE
+from learner_course.learner import default_device
 
 def hand_loop(epochs, subset):
-    "The final recipe without the Learner: AdamW, torch OneCycleLR per step, augmentation, eval each epoch."
+    "The final recipe without the Learner: channels-last, autocast where it pays, label smoothing, AdamW, OneCycleLR per step."
     set_seed(R.seed)
     dls = fashion_dls(bs=R.bs, subset=subset, seed=R.seed)
-    model = get_model(R.widths)
+    model = get_model(R.widths).to(memory_format=torch.channels_last)
+    loss_func, amp = LabelSmoothingCE(R.label_smoothing), _amp_pays(default_device())
+    cl = lambda x: x.contiguous(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=R.lr, weight_decay=R.wd)
     sched = lr_scheduler.OneCycleLR(opt, max_lr=R.lr, total_steps=epochs * len(dls.train), pct_start=R.pct_start,
                                     div_factor=25., final_div_factor=1e4 / 25, max_momentum=0.95, base_momentum=0.85)
@@ -23,12 +27,13 @@ def hand_loop(epochs, subset):
     for ep in range(epochs):
         model.train()
         for xb, yb in dls.train:
-            loss = F.cross_entropy(model(augment(xb) if R.augment else xb), yb)
+            with torch.autocast('cpu', dtype=torch.bfloat16, enabled=amp):
+                loss = loss_func(model(cl(augment(xb) if R.augment else xb)), yb)
             loss.backward(); opt.step(); opt.zero_grad()
             if sched.last_epoch < sched.total_steps - 1: sched.step()
         model.eval(); correct = 0
-        with torch.no_grad():
-            for xb, yb in dls.valid: correct += (model(xb).argmax(-1) == yb).sum().item()
+        with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16, enabled=amp):
+            for xb, yb in dls.valid: correct += (model(cl(xb)).argmax(-1) == yb).sum().item()
         acc = correct / len(dls.valid.dataset)
     return acc, time.perf_counter() - t0, time.process_time() - c0
 
@@ -40,7 +45,8 @@ def main():
     p.add_argument('--skip-loop', action='store_true', help='only the Learner run')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    print(f"final recipe: {a.epochs} epochs, bs {R.bs}, lr {R.lr}, widths {R.widths}, {a.threads} threads, "
+    print(f"final recipe: {a.epochs} epochs, bs {R.bs}, lr {R.lr}, widths {R.widths}, label smoothing {R.label_smoothing}, "
+          f"mixed precision {_amp_pays(default_device())}, channels-last, {a.threads} threads, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     learn = train_final(epochs=a.epochs, subset=a.subset, out=None, progress=False, act_stats=False)
     acc_l = learn.epoch_metrics['accuracy']

@@ -163,7 +163,9 @@ class MixedPrecision(TrainCB):
         self.learn.remove_cbs(self.removed)
         self.fit_steps = self.fit_skipped = 0
 
-    def _autocast(self): return torch.autocast(self.device_type, dtype=self.dtype)
+    def _autocast(self):
+        if self.device_type is None: self._setup(self.device_arg or self.learn.device.type)   # predictions before any fit
+        return torch.autocast(self.device_type, dtype=self.dtype)
     def predict(self):
         with self._autocast(): super().predict()
     def get_loss(self):
@@ -198,9 +200,10 @@ class MixedPrecision(TrainCB):
 
 # %% ../nbs/08_accel.ipynb #d1147d9e
 class ChannelsLast(Callback):
-    "Run the model in the channels-last (NHWC) memory layout: convert it when the fit starts, and each 4-D input batch."
+    "Run the model in the channels-last (NHWC) memory layout: convert it when a fit or validation starts, and each 4-D input batch."
     order = -100   # after DeviceCB (-200) and BatchTransformCB (-150), before the model runs
     def before_fit(self): self.learn.model.to(memory_format=torch.channels_last)
+    def before_validate(self): self.learn.model.to(memory_format=torch.channels_last)   # also get_preds without a fit
     def before_batch(self):
         xb = self.learn.xb
         if isinstance(xb, torch.Tensor) and xb.dim() == 4: self.learn.xb = xb.contiguous(memory_format=torch.channels_last)

@@ -17,6 +17,8 @@ from .metrics import Accuracy
 from .data import fashion_dls
 from .init import BatchTransformCB, conv
 from .interpret import ClassificationInterpretation
+from .losses import LabelSmoothingCE
+from .accel import MixedPrecision, ChannelsLast, cpu_bf16_native
 
 # %% ../nbs/13_final_model.ipynb #7d10f149
 def conv_bn(ni:int,        # input channels
@@ -38,10 +40,10 @@ class ResBlock(nn.Module):
         self.pool = nn.Identity() if stride == 1 else nn.AvgPool2d(stride, ceil_mode=True)
     def forward(self, x): return F.relu(self.convs(x) + self.idconv(self.pool(x)))
 
-def get_model(widths=(32, 64, 128), # channels of the stem and of each residual stage
-              n_out:int=10):            # classes
-    "The course's final Fashion-MNIST model: a stride-2 stem and residual stages, Kaiming-initialised."
-    layers = [conv_bn(1, widths[0], ks=5, stride=2)]
+def get_model(widths=(16, 32, 64, 128), # channels of the stem and of each residual stage
+              n_out:int=10):                # classes
+    "The course's final Fashion-MNIST model: a full-resolution 3×3 stem and residual stages, Kaiming-initialised."
+    layers = [conv_bn(1, widths[0], ks=3)]
     layers += [ResBlock(a, b, stride=2) for a, b in zip(widths, widths[1:])]
     model = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.1), nn.Linear(widths[-1], n_out))
     for m in model.modules():
@@ -78,9 +80,14 @@ def _one_cycle(max_lr, pct_start):
 
 class _FinalRecipe:
     "Defaults of the final recipe, in one place (also the CLI's defaults)."
-    epochs, bs, lr, wd, pct_start, seed, widths, augment = 8, 256, 8e-3, 0.05, 0.25, 42, (32, 64, 128), False
+    epochs, bs, lr, wd, pct_start, seed, augment = 10, 256, 8e-3, 0.05, 0.25, 42, False
+    widths, label_smoothing = (16, 32, 64, 128), 0.1
 
 # %% ../nbs/13_final_model.ipynb #90598dfd
+def _amp_pays(device): # the training device
+    "Is mixed precision worth it here? On CUDA (float16) and on CPUs with native bfloat16; not elsewhere."
+    return device.type == 'cuda' or (device.type == 'cpu' and cpu_bf16_native())
+
 def train_final(epochs:int=_FinalRecipe.epochs, # epochs of one-cycle training
                 bs:int=_FinalRecipe.bs,         # batch size
                 lr:float=_FinalRecipe.lr,       # peak learning rate of the one-cycle schedule
@@ -89,17 +96,24 @@ def train_final(epochs:int=_FinalRecipe.epochs, # epochs of one-cycle training
                 seed:int=_FinalRecipe.seed,     # random seed (data order, init, augmentation)
                 out='runs/final',               # folder for plots and the model (None: write nothing)
                 augment:bool=_FinalRecipe.augment, # random flips and shifts of training batches (off: see 'Does augmentation pay?')
+                label_smoothing:float=_FinalRecipe.label_smoothing, # LabelSmoothingCE's eps (0: plain cross-entropy)
+                amp=None,                       # mixed precision: None where it pays (GPU, CPU with native bf16), True, False
+                channels_last:bool=True,        # channels-last memory layout (lesson 08)
                 act_stats:bool=True,            # record activation statistics (colourful histograms)
                 progress:bool=True,             # show a fastprogress bar
                 cbs=None):                      # more callbacks
     "Train the course's final Fashion-MNIST model; write plots and the model into `out`; return the Learner."
     if not isinstance(epochs, int) or epochs < 1: raise ValueError(f"epochs={epochs!r}: train for a whole number of epochs >= 1")
+    if not 0 <= label_smoothing < 1: raise ValueError(f"label_smoothing={label_smoothing!r}: use a value in [0, 1), e.g. 0.1 (0: none)")
+    if amp not in (None, True, False): raise ValueError(f"amp={amp!r}: use None (where it pays), True or False")
     set_seed(seed)
     dls = fashion_dls(bs=bs, subset=subset, seed=seed)
     if epochs * len(dls.train) < 8:
         raise ValueError(f"only {epochs * len(dls.train)} optimizer steps ({epochs} epochs of {len(dls.train)} batches): too few "
                          "for a one-cycle schedule. Fix: a smaller batch size, a larger subset, or more epochs")
-    cbs = [_one_cycle(lr, _FinalRecipe.pct_start)] + ([BatchAugment()] if augment else []) + list(cbs or [])
+    use_amp = _amp_pays(default_device()) if amp is None else amp
+    fast = ([MixedPrecision(verbose=False)] if use_amp else []) + ([ChannelsLast()] if channels_last else [])
+    cbs = [_one_cycle(lr, _FinalRecipe.pct_start)] + ([BatchAugment()] if augment else []) + fast + list(cbs or [])
     if progress: cbs.append(ProgressCB())
     stats = None
     if act_stats:
@@ -109,10 +123,13 @@ def train_final(epochs:int=_FinalRecipe.epochs, # epochs of one-cycle training
             cbs.append(stats)
         except ImportError: stats = None
     opt = lambda ps, lr: torch.optim.AdamW(ps, lr=lr, weight_decay=wd)
-    learn = Learner(get_model(_FinalRecipe.widths), dls, F.cross_entropy, lr=lr, opt_func=opt, metrics=[Accuracy()], cbs=cbs)
+    loss = LabelSmoothingCE(label_smoothing) if label_smoothing else F.cross_entropy
+    learn = Learner(get_model(_FinalRecipe.widths), dls, loss, lr=lr, opt_func=opt, metrics=[Accuracy()], cbs=cbs)
     t0, c0 = time.perf_counter(), time.process_time()
     learn.fit(epochs)
     learn.train_time, learn.train_cpu_time = time.perf_counter() - t0, time.process_time() - c0
+    mp = next((c for c in fast if isinstance(c, MixedPrecision)), None)
+    learn.precision, learn.channels_last = (str(mp.dtype).replace('torch.', '') if mp else 'float32'), channels_last
     learn.act_stats = stats
     if out is not None: learn.outputs = save_outputs(learn, out)
     return learn
@@ -142,7 +159,8 @@ def save_outputs(learn, # a trained Learner (from `train_final`)
     acc = (preds.argmax(-1) == targs).float().mean().item()
     summary = dict(test_accuracy=acc, train_seconds=getattr(learn, 'train_time', None),
                    train_cpu_seconds=getattr(learn, 'train_cpu_time', None), epochs=learn.n_epoch,
-                   torch_threads=torch.get_num_threads(), history=learn.recorder.values)
+                   torch_threads=torch.get_num_threads(), precision=getattr(learn, 'precision', None),
+                   channels_last=getattr(learn, 'channels_last', None), history=learn.recorder.values)
     (out/'summary.json').write_text(json.dumps(summary, indent=1, default=float))
     files['summary'] = out/'summary.json'
     learn.test_accuracy = acc
@@ -160,6 +178,9 @@ def _parser():
     p.add_argument('--seed', type=int, default=_FinalRecipe.seed, help='random seed (default %(default)s)')
     p.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: torch\'s choice)')
     p.add_argument('--augment', action='store_true', help='add random flips and shifts of the training images')
+    p.add_argument('--label-smoothing', type=float, default=_FinalRecipe.label_smoothing, help='label smoothing eps, 0 for none (default %(default)s)')
+    p.add_argument('--fp32', action='store_true', help='no mixed precision (default: bfloat16/float16 autocast where it pays)')
+    p.add_argument('--no-channels-last', action='store_true', help='keep the default NCHW memory layout')
     p.add_argument('--no-progress', action='store_true', help='no progress bar')
     return p
 
@@ -173,9 +194,10 @@ def run(argv=None): # command-line arguments (None: sys.argv[1:])
     print(f"Training the final model on {default_device()} with {torch.get_num_threads()} threads: "
           f"{args.epochs} epochs, bs {args.bs}, lr {args.lr}" + (f", subset {args.subset}" if args.subset else ''))
     learn = train_final(epochs=args.epochs, bs=args.bs, lr=args.lr, subset=args.subset, seed=args.seed, out=args.out,
-                        augment=args.augment, progress=not args.no_progress)
+                        augment=args.augment, label_smoothing=args.label_smoothing, amp=False if args.fp32 else None,
+                        channels_last=not args.no_channels_last, progress=not args.no_progress)
     print(f"test accuracy {learn.test_accuracy:.4f} | training time {learn.train_time:.1f} s "
-          f"(CPU time {learn.train_cpu_time:.1f} s)")
+          f"(CPU time {learn.train_cpu_time:.1f} s) | {learn.precision}{', channels-last' if learn.channels_last else ''}")
     print(f"wrote {len(learn.outputs)} files to {Path(args.out).resolve()}: " + ', '.join(p.name for p in learn.outputs.values()))
     return learn
 

@@ -161,3 +161,11 @@ def test_channels_last_after_batch_transforms_and_same_training():
     assert probe.seen == [True] * 4                       # 2 training + 2 validation batches
     ref = _image_learner([BatchTransformCB(lambda xb: xb.flip(-1).contiguous())]); ref.fit(1)
     for p, q in zip(learn.model.parameters(), ref.model.parameters()): assert torch.allclose(p, q, atol=1e-5)
+
+def test_mixed_precision_predictions_before_any_fit():
+    "A Learner built with MixedPrecision predicts (e.g. after `load`) before it has ever been fitted: bfloat16 on the CPU."
+    learn = _learner(cbs=[MixedPrecision(verbose=False)])
+    preds, targs = learn.get_preds()
+    assert preds.shape == (40, 3) and preds.dtype == torch.bfloat16
+    ref = learn.model(learn.dls.valid.dataset.tensors[0]).detach()
+    assert torch.allclose(preds.float(), ref, atol=0.05)

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from learner_course.learner import Learner
 from learner_course.train import main, run, get_model
+from learner_course.accel import MixedPrecision, ChannelsLast
 
 PNGS = ('losses.png', 'metrics.png', 'lr.png', 'confusion.png')
 
@@ -20,7 +21,9 @@ def test_main_quick_run_writes_outputs(tmp_path, capsys):
         assert img.ndim == 3 and img.shape[0] > 100 and img.shape[1] > 100, name
     s = json.loads((out/'summary.json').read_text())
     assert 0.3 < s['test_accuracy'] <= 1 and s['epochs'] == 1 and len(s['history']) == 1
-    l2 = Learner(get_model(), learn.dls, F.cross_entropy)
+    assert (s['precision'], s['channels_last']) == (learn.precision, True)
+    same_way = ([MixedPrecision(verbose=False)] if learn.precision != 'float32' else []) + [ChannelsLast()]
+    l2 = Learner(get_model(), learn.dls, F.cross_entropy, cbs=same_way)
     l2.load(out/'model.pth')                    # the saved weights fit the model and predict like the trained one
     torch.testing.assert_close(l2.get_preds()[0], learn.get_preds()[0])
     assert abs((l2.get_preds()[0].argmax(-1) == learn.dls.valid.dataset.tensors[1]).float().mean().item() - s['test_accuracy']) < 1e-6
@@ -34,10 +37,24 @@ def test_main_rejects_bad_arguments(capsys):
     assert 'invalid int value' in capsys.readouterr().err
     with pytest.raises(SystemExit): main(['--threads', '0'])
 
+def test_fp32_and_layout_flags(tmp_path):
+    "--fp32 and --no-channels-last switch the speed-ups off, and the summary says so."
+    run(['--subset', '1000', '--epochs', '1', '--bs', '64', '--out', str(tmp_path), '--no-progress', '--fp32', '--no-channels-last'])
+    s = json.loads((tmp_path/'summary.json').read_text())
+    assert (s['precision'], s['channels_last']) == ('float32', False)
+    state = torch.load(tmp_path/'model.pth', weights_only=True)
+    weights = [t for t in state.get('model', state).values() if t.dim() == 4 and t.shape[1] > 1]
+    assert weights and all(t.is_contiguous() for t in weights)   # trained and saved in the default NCHW layout
+
+def test_bad_label_smoothing_is_refused(tmp_path):
+    with pytest.raises(ValueError, match='label_smoothing=1.5'):
+        main(['--subset', '1000', '--epochs', '1', '--bs', '64', '--out', str(tmp_path), '--label-smoothing', '1.5'])
+    assert not any(tmp_path.iterdir())           # nothing written
+
 def test_help_names_the_options(capsys):
     with pytest.raises(SystemExit): main(['--help'])
     txt = capsys.readouterr().out
-    for opt in ('--epochs', '--bs', '--lr', '--out', '--subset', '--seed', '--threads'): assert opt in txt
+    for opt in ('--epochs', '--bs', '--lr', '--out', '--subset', '--seed', '--threads', '--fp32', '--label-smoothing'): assert opt in txt
 
 def test_module_entry_point_runs():
     "`python -m learner_course.train --help` reaches main (the __main__ guard works)."
