@@ -254,8 +254,9 @@ def _check_pos(nm, v, none_ok=False):
         raise ValueError(f"{nm}={v!r}: must be a positive number")
 
 def _total_steps(learn, n_epoch):
-    "Optimizer steps in `n_epoch` epochs (None: this fit's epochs)."
-    return (n_epoch or learn.n_epoch) * len(learn.dls.train)
+    "Optimizer steps in `n_epoch` epochs (None: this fit's epochs): one per group when a callback accumulates `n_acc` batches."
+    n_acc = max([getattr(c, 'n_acc', 1) for c in learn.cbs] + [1])   # lesson 08's GradientAccumulation declares n_acc
+    return (n_epoch or learn.n_epoch) * math.ceil(len(learn.dls.train) / n_acc)
 
 class OneCycleLR(LRSchedulerCB):
     "One-cycle policy per batch: lr up from max_lr/div_factor to max_lr then down to max_lr/final_div; momentum the other way."

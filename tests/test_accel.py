@@ -169,3 +169,17 @@ def test_mixed_precision_predictions_before_any_fit():
     assert preds.shape == (40, 3) and preds.dtype == torch.bfloat16
     ref = learn.model(learn.dls.valid.dataset.tensors[0]).detach()
     assert torch.allclose(preds.float(), ref, atol=0.05)
+
+def test_one_cycle_spans_the_real_steps_under_accumulation():
+    "A one-cycle schedule under GradientAccumulation(4) plans ceil(10/4) = 3 steps per epoch and completes its cycle."
+    from learner_course.schedule import OneCycleLR
+    lrs = []
+    class LRs(Callback):
+        order = 100
+        def after_step(self):
+            if self.learn.training: lrs.append(self.learn.opt.param_groups[0]['lr'])
+    oc = OneCycleLR(max_lr=0.1)
+    learn = _learner(n=40, bs=4, cbs=[LRs()])              # 10 micro-batches per epoch
+    learn.fit(2, cbs=[GradientAccumulation(4), oc])
+    assert oc.sched.total_steps == 2 * 3
+    assert min(lrs) < 0.1 / 1e3 and lrs[-1] == min(lrs)     # annealed to the end, not stopped mid-warm-up
