@@ -150,3 +150,13 @@ def test_sampled_histogram_totals_and_exact_small_layers():
     assert torch.equal(small.hists[1], full.hists[1])                   # 2048 values: counted exactly
     assert (small.hists[0] / sizes[0] - full.hists[0] / sizes[0]).abs().max() < 0.1
     assert torch.allclose(small.means, full.means) and torch.allclose(small.stds, full.stds)   # means/stds use every value
+
+@pytest.mark.parametrize('sample', [None, 300])
+def test_stats_see_the_output_before_a_later_inplace_op(sample):
+    "BatchNorm's output, which the next ReLU(inplace=True) overwrites, is recorded as BatchNorm gave it."
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(inplace=True), nn.Flatten(), nn.Linear(4 * 16 * 16, 3))
+    cb = ActivationStats(mods=[m[1]], sample=sample, max=4.)
+    _learner(m, [cb]).fit(1)
+    assert cb.means.abs().max() < 0.1                  # normalised output: mean near 0, not a ReLU's positive mean
+    assert cb.dead_share().max() < 0.2                 # |N(0,1)| in [0, 0.1): ~8 %; after the ReLU it would be ~50 %
