@@ -702,11 +702,13 @@ def set_seed(seed:int,                 # seed for torch, numpy and random
 
 # %% ../nbs/04_metrics.ipynb #faf8d20e
 class _GatherPreds(Callback):
-    "Collect predictions (and targets, if any) on the CPU."
+    "Collect predictions (float32 when the model computed them in 16 bits) and targets, if any, on the CPU."
     order = 200
     def before_validate(self): self.preds, self.targs = [], []
     def after_batch(self):
-        self.preds.append(to_cpu(self.learn.pred))
+        p = to_cpu(self.learn.pred)
+        if isinstance(p, torch.Tensor) and p.dtype in (torch.float16, torch.bfloat16): p = p.float()   # mixed precision
+        self.preds.append(p)
         if self.learn.yb is not None: self.targs.append(to_cpu(self.learn.yb))
 
 @patch

@@ -163,12 +163,17 @@ def test_channels_last_after_batch_transforms_and_same_training():
     for p, q in zip(learn.model.parameters(), ref.model.parameters()): assert torch.allclose(p, q, atol=1e-5)
 
 def test_mixed_precision_predictions_before_any_fit():
-    "A Learner built with MixedPrecision predicts (e.g. after `load`) before it has ever been fitted: bfloat16 on the CPU."
-    learn = _learner(cbs=[MixedPrecision(verbose=False)])
+    """A Learner built with MixedPrecision predicts (e.g. after `load`) before any fit: computed in bfloat16 on the CPU,
+    handed back as float32 (what metrics, softmax and numpy expect)."""
+    seen = []
+    class Dtype(Callback):
+        def after_pred(self): seen.append(self.learn.pred.dtype)
+    learn = _learner(cbs=[MixedPrecision(verbose=False), Dtype()])
     preds, targs = learn.get_preds()
-    assert preds.shape == (40, 3) and preds.dtype == torch.bfloat16
+    assert set(seen) == {torch.bfloat16}
+    assert preds.shape == (40, 3) and preds.dtype == torch.float32
     ref = learn.model(learn.dls.valid.dataset.tensors[0]).detach()
-    assert torch.allclose(preds.float(), ref, atol=0.05)
+    assert torch.allclose(preds, ref, atol=0.05) and not torch.equal(preds, ref)
 
 def test_one_cycle_spans_the_real_steps_under_accumulation():
     "A one-cycle schedule under GradientAccumulation(4) plans ceil(10/4) = 3 steps per epoch and completes its cycle."
