@@ -701,26 +701,40 @@ def set_seed(seed:int,                 # seed for torch, numpy and random
     torch.use_deterministic_algorithms(deterministic, warn_only=True)
 
 # %% ../nbs/04_metrics.ipynb #faf8d20e
+def _float32(x):
+    "16-bit float tensors in `x` (also inside lists, tuples, dicts) as float32; everything else unchanged."
+    if isinstance(x, torch.Tensor): return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+    if isinstance(x, Mapping): return {k: _float32(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)): return type(x)(_float32(o) for o in x)
+    return x
+
+def _cat_batches(xs): # per-batch outputs: tensors, or lists/tuples/dicts of tensors, all of the same structure
+    "Concatenate per-batch outputs along the batch dimension, keeping their structure."
+    x0 = xs[0]
+    if isinstance(x0, torch.Tensor): return torch.cat(xs)
+    if isinstance(x0, Mapping): return {k: _cat_batches([x[k] for x in xs]) for k in x0}
+    if isinstance(x0, (list, tuple)): return type(x0)(_cat_batches(list(col)) for col in zip(*xs))
+    raise TypeError(f"get_preds cannot concatenate outputs of type {type(x0).__name__}. "
+                    "Fix: make the model return a tensor, or a tuple/list/dict of tensors")
+
 class _GatherPreds(Callback):
     "Collect predictions (float32 when the model computed them in 16 bits) and targets, if any, on the CPU."
     order = 200
     def before_validate(self): self.preds, self.targs = [], []
     def after_batch(self):
-        p = to_cpu(self.learn.pred)
-        if isinstance(p, torch.Tensor) and p.dtype in (torch.float16, torch.bfloat16): p = p.float()   # mixed precision
-        self.preds.append(p)
+        self.preds.append(_float32(to_cpu(self.learn.pred)))   # float32 also under mixed precision
         if self.learn.yb is not None: self.targs.append(to_cpu(self.learn.yb))
 
 @patch
 def get_preds(self:Learner, dl=None): # DataLoader (or iterable of batches); None: the validation set
-    "Predictions over `dl`, through the validation loop and its callbacks: `(preds, targets)`, or `preds` without targets."
+    "Predictions over `dl` via the validation loop and its callbacks: `(preds, targets)` or `preds`; tuple/dict outputs stay so."
     cb, was = _GatherPreds(), self.model.training
     self.add_cbs([cb])
     try: self._set_phase(False, self.dls.valid if dl is None else dl); self._do_validate()
     finally:
         self.remove_cbs([cb]); self.model.train(was)
-    preds = torch.cat(cb.preds) if cb.preds else torch.empty(0)
-    return (preds, torch.cat(cb.targs)) if cb.targs else preds
+    preds = _cat_batches(cb.preds) if cb.preds else torch.empty(0)
+    return (preds, _cat_batches(cb.targs)) if cb.targs else preds
 
 @patch
 def predict(self:Learner, x): # a batch of inputs (with its batch dimension)

@@ -442,3 +442,34 @@ def test_progress_callback_puts_back_a_user_logger(capsys):
     assert learn.logger == rows.append and rows == []     # during the fit the progress table had the rows
     learn.remove_cbs([learn.progress]); learn.fit(1)
     assert len(rows) == 1 and 'valid_loss' in rows[0]
+
+class _TwoHeads(nn.Module):
+    "A model with two outputs, as a dict (`as_dict`) or a tuple: class scores and a regression value (unit-test model)."
+    def __init__(self, as_dict=True):
+        super().__init__(); self.body, self.reg, self.as_dict = nn.Linear(5, 2), nn.Linear(5, 1), as_dict
+    def forward(self, x):
+        out = (self.body(x), self.reg(x).squeeze(1))
+        return {'logits': out[0], 'value': out[1]} if self.as_dict else out
+
+@pytest.mark.parametrize('as_dict', [True, False])
+def test_get_preds_keeps_the_structure_of_multi_output_models(as_dict):
+    "A model returning a dict (or tuple) of tensors gets a dict (or tuple) of tensors over the whole set back."
+    def loss(out, y): return F.cross_entropy(out['logits'] if as_dict else out[0], y)
+    learn = make_learner(dls=tiny_data(n_train=4, n_valid=6), model=_TwoHeads(as_dict), loss_func=loss, lr=0.1)
+    learn.fit(1)
+    preds, targs = learn.get_preds()
+    x_valid = learn.dls.valid.dataset.tensors[0]
+    with torch.no_grad(): ref = learn.model(x_valid)
+    if as_dict:
+        assert set(preds) == {'logits', 'value'} and preds['logits'].shape == (6, 2) and preds['value'].shape == (6,)
+        assert torch.allclose(preds['logits'], ref['logits'])
+    else:
+        assert isinstance(preds, tuple) and preds[0].shape == (6, 2) and preds[1].shape == (6,)
+        assert torch.allclose(preds[1], ref[1])
+    assert targs.shape == (6,)
+
+def test_get_preds_names_the_fix_for_outputs_it_cannot_join():
+    class Strings(nn.Module):
+        def forward(self, x): return 'not a tensor'
+    learn = make_learner(model=Strings(), loss_func=lambda out, y: torch.tensor(0., requires_grad=True))
+    with pytest.raises(TypeError, match='Fix: make the model return a tensor'): learn.get_preds()
