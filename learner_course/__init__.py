@@ -5,30 +5,19 @@ __version__ = "0.1.0"
 __all__ = []
 
 # %% ../nbs/index.ipynb #25b7fcff
-from .learner import (Learner, Callback, TrainCB, DeviceCB, MetricsCB, Recorder, ProgressCB, ProgressCallback,
-    CompletionCB, SingleBatchCB, CancelFitException, CancelEpochException, CancelTrainException, CancelValidateException,
-    CancelBatchException, CancelBackwardException, CancelStepException, set_seed, default_device, to_device, to_cpu)
-from .metrics import Metric, Accuracy, TopKAccuracy
+from .events import (Callback, CancelFitException, CancelEpochException, CancelTrainException,
+    CancelValidateException, CancelBatchException, CancelBackwardException, CancelStepException, MisplacedCancelError)
+from .learner import Learner, TrainCB, CompletionCB, SingleBatchCB
+from .metrics import Metric, Accuracy, TopKAccuracy, MetricsCB
+from .callbacks import DeviceCB, Recorder, default_device, to_device, to_cpu
+from .progress import ProgressCB, ProgressCallback
+from .rng import set_seed
+from .guards import NonFiniteStop, NonFiniteError
 from .data import DataLoaders, fashion_dls, fashion_mnist, show_images, CLASSES
-from .hooks import Hook, Hooks, HooksCallback, ActivationStats, GradientStats
-from .init import BatchTransformCB, GeneralRelu, init_weights, lsuv_init
-from .schedule import (OneCycleLR, BatchSchedCB, EpochSchedCB, WarmupCosine, ReduceLROnPlateau,
-    EarlyStoppingCallback, SaveModelCallback, CSVLogger, Checkpoint, SuggestedLRs)   # also adds learn.lr_find & checkpoints
-from .accel import MixedPrecision, GradientAccumulation, GradientClipping, CompileCB, TimingCB, ChannelsLast
-from .debug import diagnose_training, overfit_one_batch, check_gradients, Checklist
-from .interpret import ClassificationInterpretation
-from .distributed import DistributedCB, launch
-from .layers import AugmentCB, freeze, unfreeze, export_model
 
 __all__ = ['Learner', 'Callback', 'TrainCB', 'DeviceCB', 'MetricsCB', 'Recorder', 'ProgressCB', 'ProgressCallback',
            'CompletionCB', 'SingleBatchCB', 'CancelFitException', 'CancelEpochException', 'CancelTrainException',
            'CancelValidateException', 'CancelBatchException', 'CancelBackwardException', 'CancelStepException',
+           'MisplacedCancelError', 'NonFiniteStop', 'NonFiniteError',
            'set_seed', 'default_device', 'to_device', 'to_cpu', 'Metric', 'Accuracy', 'TopKAccuracy',
-           'DataLoaders', 'fashion_dls', 'fashion_mnist', 'show_images', 'CLASSES',
-           'Hook', 'Hooks', 'HooksCallback', 'ActivationStats', 'GradientStats',
-           'BatchTransformCB', 'GeneralRelu', 'init_weights', 'lsuv_init',
-           'OneCycleLR', 'BatchSchedCB', 'EpochSchedCB', 'WarmupCosine', 'ReduceLROnPlateau', 'EarlyStoppingCallback',
-           'SaveModelCallback', 'CSVLogger', 'Checkpoint', 'SuggestedLRs',
-           'MixedPrecision', 'GradientAccumulation', 'GradientClipping', 'CompileCB', 'TimingCB', 'ChannelsLast',
-           'diagnose_training', 'overfit_one_batch', 'check_gradients', 'Checklist', 'ClassificationInterpretation',
-           'DistributedCB', 'launch', 'AugmentCB', 'freeze', 'unfreeze', 'export_model']
+           'DataLoaders', 'fashion_dls', 'fashion_mnist', 'show_images', 'CLASSES']
