@@ -67,7 +67,7 @@ class Learner:
         self.xb = self.yb = self.pred = self.loss = self.batch = self.dl = None
         self.cbs, self._checked = [], None
         cbs = as_callbacks(cbs)
-        if default_cbs: cbs = [c() for c in self.default_cbs if not any(isinstance(o, c) for o in cbs)] + cbs
+        if default_cbs: cbs = [c() for c in self.default_cbs if not any(_replaces(o, c) for o in cbs)] + cbs
         if not any(c.trainer for c in cbs): cbs = [TrainCB()] + cbs
         self.add_cbs(cbs)
 
@@ -325,6 +325,10 @@ def _takes_input(f):
     "Does `f(self, x)` take an input (inference `predict`) rather than none (the training step's `predict`)?"
     ps = list(inspect.signature(f).parameters.values())[1:]
     return any(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in ps)
+
+def _replaces(cb, cls):
+    "Does `cb` take the place of a default callback of class `cls` (an instance of it, or of a class of that name)?"
+    return isinstance(cb, cls) or any(c.__name__ == cls.__name__ for c in type(cb).__mro__)
 
 def _family(cb):
     "The class that names `cb`'s unique job (the first class in its MRO declaring `unique = True`), or None."
