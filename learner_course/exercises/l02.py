@@ -21,8 +21,6 @@ def _name_slip(got, slips:dict, what:str): # your result; {slip: what that slip 
         if _same(got, wrong): raise ExerciseError(f"{what} is wrong: it looks like {slip}.")
 
 # %% ../../nbs/exercises/02.ipynb #4ef211ba
-def _lse(x, dim): return torch.logsumexp(x, dim, keepdim=True)
-
 def _log_softmax_slips(x, dim=-1): # logits; the dimension asked for
     "{slip: what it gives on `x`} for the usual mistakes in `log_softmax`."
     with torch.no_grad():
@@ -34,7 +32,7 @@ def _log_softmax_slips(x, dim=-1): # logits; the dimension asked for
             'keepdim=True)` instead': F.softmax(x, dim).log(),
             'one maximum for the whole tensor: rows far below it underflow to log(0); take the maximum along `dim` '
             '(`x.amax(dim, keepdim=True)`)': x - (x.max() + (x - x.max()).exp().sum(dim, keepdim=True).log()),
-            'the maximum subtracted inside the log-sum-exp was not added back': x - _lse(x, dim) + m,
+            'the maximum subtracted inside the log-sum-exp was not added back': x - torch.logsumexp(x, dim, keepdim=True) + m,
             'the log-sum-exp lost its dimension (no `keepdim=True`), so it was broadcast along the wrong axis':
                 x - torch.logsumexp(x, dim) if x.ndim == 2 and x.shape[0] == x.shape[1] else x * float('nan'),
             'normalising along the last dimension instead of the `dim` you are given': torch.log_softmax(x, -1),

@@ -116,7 +116,9 @@ def _stats_slips(x, bs): # all the values; the batch size
              'sums of squares of all the values': ((stds ** 2 * n).sum() / n.sum()).sqrt(),
              'the sample standard deviation (divide by n - 1): use the population std (divide by n)': x.std()})
 
-def _near(a, b): return math.isclose(a, float(b), rel_tol=1e-5, abs_tol=1e-6)
+def _near(a:float, b): # your number; the right one (a float or a 0-d tensor)
+    "Are `a` and `b` equal to about 5 significant digits?"
+    return math.isclose(a, float(b), rel_tol=1e-5, abs_tol=1e-6)
 
 @checks('stats_from_batches')
 def check_stats_from_batches(fn): # your `stats_from_batches(dl)`
