@@ -140,7 +140,7 @@ def test_existing_loader_is_replayed_by_reseeding_its_generator():
 
 def test_rng_snapshot_restores_the_loader_order():
     "`get_rng_state(dls)` snapshots the loader's generator (checkpoints rely on it); a restore replays the epoch."
-    from learner_course.schedule import get_rng_state, set_rng_state
+    from learner_course.rng import get_rng_state, set_rng_state
     dls = DataLoaders.from_dsets(_ds(), _ds(), bs=8)      # seed=None: still a generator to snapshot
     _order(dls.train)
     state = get_rng_state(dls)
