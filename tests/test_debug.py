@@ -130,9 +130,11 @@ def test_check_gradients_divides_by_the_loss_scale():
 
 # -- a stand-in trainer with a loss scaler, following the course's protocol (learn.scaler, learn.step_skipped) ---
 class ScaledTrainCB(TrainCB):
-    "The default training step under a CPU GradScaler; a non-finite loss at `bad_iter` makes the scaler skip that step."
+    "The default training step under a GradScaler (the CPU's, here); a non-finite loss at `bad_iter` makes the scaler skip that step."
     def __init__(self, bad_iter=None, init_scale=2.**12): self.bad_iter, self.init_scale = bad_iter, init_scale
-    def before_fit(self): self.learn.scaler = torch.amp.GradScaler('cpu', init_scale=self.init_scale)
+    def before_fit(self):   # on the model's device (DeviceCB moved it already): CPU here, CUDA on a GPU machine
+        dev = next(self.learn.model.parameters()).device.type
+        self.learn.scaler = torch.amp.GradScaler(dev, init_scale=self.init_scale)
     def backward(self):
         loss = self.learn.loss * (float('inf') if self.learn.train_iter == self.bad_iter else 1.)
         self.learn.scaler.scale(loss).backward()

@@ -256,7 +256,7 @@ def check_fix_1(fix_1): # your `fix_1(setup) -> setup`
     if acc >= 0.65: return
     a, b = _ends(learn.recorder.losses)
     if isinstance(lr, (int, float)) and lr >= 0.5:
-        raise ExerciseError(f"the loss no longer turns nan, but with lr={lr!r} it goes from {a:.2f} to {b:.2f} and the model "
+        raise ExerciseError(f"the loss no longer turns nan, but with lr={lr!r} it goes from {a:.3g} to {b:.3g} and the model "
                             f"reaches only {acc:.0%}: the learning rate is still too high — try 10x lower.")
     if isinstance(lr, (int, float)) and lr <= 0.01:
         raise ExerciseError(f"lr={lr!r} is now too low: in three epochs the loss only falls from {a:.2f} to {b:.2f} "
@@ -385,8 +385,8 @@ def check_fix_6(fix_6): # your `fix_6(setup) -> setup`
         if (outs[n] > 0).float().mean() < 0.01:
             b = f" (its biases average {m.bias.mean().item():.1f})" if m.bias is not None else ''
             raise ExerciseError(f"the units after layer `{n}` are below zero for every image{b}: a ReLU there outputs 0 and "
-                                "passes back no gradient, so the layer never learns — neither another learning rate nor "
-                                "another activation brings those units back. Start the biases near 0 (`reset_parameters()`, or zeros).")
+                                "passes back no gradient (a leaky one, only a trickle), so the layer cannot learn — a higher "
+                                "learning rate or another activation does not bring those units back. Start the biases near 0 (`reset_parameters()`, or zeros).")
     _expect_learns(_train(setup), "check_gradients: which layers get no gradient at all?")
 
 # %% ../../nbs/exercises/15.ipynb #1e385d24
