@@ -11,7 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 import matplotlib.pyplot as plt
-from .learner import Learner, Callback
+from .learner import Learner
+from .events import Callback
 
 # %% ../nbs/15_debugging.ipynb #f0854347
 @dataclass

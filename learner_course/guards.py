@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 from torch.utils.data import Dataset
-from .events import Callback, CANCELS
+from .events import Callback
 from .callbacks import to_device
 from .rng import get_rng_state, set_rng_state
 
@@ -168,7 +168,7 @@ def check_batch(learn, b, phase:str): # the Learner; a batch; 'training' or 'val
         learn.xb, learn.yb = to_device((xb, yb), learn.device)
         try:
             with torch.no_grad(): learn.predict()
-        except CANCELS: return   # a callback's own business, not a data problem: nothing more to check
+        except Exception: return   # e.g. a callback reshapes batches before the model sees them: the fit will tell
         pred, yb = learn.pred, learn.yb
         if yb is None: return
         loss_func = learn.loss_func or infer_loss_func(pred, yb)

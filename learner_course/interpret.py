@@ -9,7 +9,9 @@ import torch
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from fastcore.basics import patch
-from .learner import Learner, Callback, to_cpu
+from .learner import Learner
+from .events import Callback
+from .callbacks import to_cpu
 from .data import CLASSES
 
 # %% ../nbs/16_interpretation.ipynb #59cb4601

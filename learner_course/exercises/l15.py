@@ -4,14 +4,17 @@
 __all__ = ['SETUP_KEYS', 'debug_data', 'tensor_dls', 'mlp', 'check_setup', 'learner_from', 'n_threads', 'train_setup', 'valid_accuracy', 'baseline', 'broken_1', 'NormLogTrainCB', 'broken_2', 'broken_3', 'broken_4', 'broken_5', 'broken_6', 'broken_7', 'FlattenCB', 'broken_8', 'check_fix_1', 'check_fix_2', 'check_fix_3', 'check_fix_4', 'check_fix_5', 'check_fix_6', 'check_fix_7', 'check_fix_8', 'fix_1', 'fix_2', 'fix_3', 'fix_4', 'fix_5', 'fix_6', 'fix_7', 'fix_8']
 
 # %% ../../nbs/exercises/15.ipynb #d687f1cc
-import math, warnings
+import math, warnings, weakref
 from contextlib import contextmanager
 import torch
 from torch import nn
 import torch.nn.functional as F
 from torch.utils.data import TensorDataset
 from . import ExerciseError, attempt, checks
-from ..learner import Learner, Callback, TrainCB, set_seed
+from ..learner import Learner, TrainCB
+from ..events import Callback
+from ..rng import set_seed
+from ..guards import NonFiniteError
 from ..metrics import Accuracy
 from ..data import fashion_dls, DataLoaders
 from ..debug import check_gradients, GradNormCB
@@ -80,10 +83,12 @@ def train_setup(setup,          # a setup dict (see `check_setup`)
                 quiet:bool=True, # no epoch lines
                 threads:int=1,   # torch threads while training (1 is fastest for small models)
                 cbs=None):       # extra callbacks for this fit (e.g. `GradNormCB()`)
-    "Build a `Learner` from `setup`, train it for `n_epoch` epochs and return it."
+    "Build a `Learner` from `setup`, train it for `n_epoch` epochs and return it (printing why, if training stopped at a NaN)."
     learn = learner_from(setup)
-    if quiet: learn.logger = lambda row: None
-    with n_threads(threads): learn.fit(n_epoch, cbs=cbs)
+    if quiet: learn.logger = None
+    try:
+        with n_threads(threads): learn.fit(n_epoch, cbs=cbs)
+    except NonFiniteError as e: print(f"⚠ {e}")
     return learn
 
 def valid_accuracy(learn): # a trained Learner
@@ -193,18 +198,22 @@ def _batch(setup):
     xb, yb = next(iter(_loaders(setup)[0]))[:2]
     return xb, yb
 
+_STOPPED = weakref.WeakKeyDictionary()   # learner -> the training batch at which the Learner's non-finite stop fired
+
 def _train(setup, cbs=()):
     "Train the fixed setup for three epochs on one thread; a crash becomes one line."
     learn = learner_from(setup)
-    learn.logger = lambda row: None
+    learn.logger = None
     try:
         with n_threads(1): learn.fit(3, cbs=list(cbs))
+    except NonFiniteError: _STOPPED[learn] = learn.train_iter
     except Exception as e:
         raise ExerciseError(f"training your fixed setup fails with {type(e).__name__}: {e}") from None
     return learn
 
 def _first_nonfinite(learn):
-    "Index of the first training batch whose loss was nan/inf, or None."
+    "Index of the first training batch whose loss was nan/inf (where training stopped), or None."
+    if learn in _STOPPED: return _STOPPED[learn]
     return next((i for i, l in enumerate(learn.recorder.losses) if not math.isfinite(l)), None)
 
 def _expect_learns(learn, hint:str, min_acc:float=0.65):
