@@ -12,4 +12,6 @@ export PATH="$PWD/.venv/bin:$PATH"
 ARGS=(--ServerApp.root_dir="$PWD" --LabApp.default_url=/lab/tree/nbs)
 # No display (ssh, container, CI): do not let Python start a text-mode browser in this terminal.
 if [ "$(uname)" != Darwin ] && [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then ARGS+=(--no-browser); fi
+# Containers and CI machines often run as root, which JupyterLab refuses unless told.
+if [ "$(id -u)" -eq 0 ]; then ARGS+=(--allow-root); fi
 exec jupyter lab "${ARGS[@]}" "$@"

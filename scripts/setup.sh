@@ -5,12 +5,15 @@
 # Quiet: the installers' output goes to .venv/setup.log, shown only when something fails.
 #   bash scripts/setup.sh            set up if needed
 #   bash scripts/setup.sh --force    set up again even if nothing changed
+#   bash scripts/setup.sh --check    only say whether it is up to date (exit status 0) or not (1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 STAMP=.venv/.setup-hash
 LOG=.venv/setup.log
 setup_hash() { find settings.ini setup.py scripts -type f ! -name '*.pyc' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1; }
+up_to_date() { [ -x .venv/bin/python ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$(setup_hash)" ]; }
+if [ "${1:-}" = "--check" ]; then up_to_date; exit; fi
 
 # 1. The data. Debian packages the official Fashion-MNIST files; elsewhere (Colab, macOS) the loader downloads them.
 if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] && [ -z "${FASHION_MNIST_DIR:-}" ]; then
@@ -32,8 +35,8 @@ if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] && [ -z
 fi
 
 # 2. Up to date? Then there is nothing to do.
+if [ "${1:-}" != "--force" ] && up_to_date; then exit 0; fi
 want=$(setup_hash)
-if [ "${1:-}" != "--force" ] && [ -x .venv/bin/python ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$want" ]; then exit 0; fi
 
 # 3. A virtual environment with the package and its dev tools (nbdev 2, pytest, a Jupyter kernel, JupyterLab).
 fail() {  # $1: the step that failed, $2: what to do
@@ -52,7 +55,8 @@ step() {  # $1: what it does (for the message), $2: what to do if it fails, then
 }
 PY=${PYTHON:-python3}
 mkdir -p .venv && rm -f "$STAMP" && : >"$LOG"
-echo "Setting up .venv/ (the first time takes a few minutes; the log is in $LOG)..."
+if [ -x .venv/bin/python ]; then why="settings.ini, setup.py or scripts/ changed"; else why="the first time takes a few minutes"; fi
+echo "Setting up .venv/ ($why; the log is in $LOG)..."
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_PROGRESS_BAR=off
 NET="check the network connection to the package index (PyPI) and the error above"
 [ -x .venv/bin/python ] || step "creating the virtual environment" \
