@@ -123,8 +123,11 @@ def test_readme_nb_can_never_overwrite_the_readme(tmp_path, monkeypatch):
     monkeypatch.setattr(q, '_sprun', lambda cmd: calls.append(cmd))
     monkeypatch.setattr(q, 'proc_nbs', lambda *a, **k: calls.append('proc_nbs') or tmp_path)
     before = (ROOT/'README.md').read_bytes()
-    q.nbdev_readme.__wrapped__(chk_time=True)
+    q.nbdev_readme.__wrapped__(chk_time=True)     # what nbdev_docs and nbdev_prepare call
     assert calls == [] and (ROOT/'README.md').read_bytes() == before
+    # run by hand (chk_time=False), Quarto is asked to render a file that is not there: nothing comes back to move
+    q.nbdev_readme.__wrapped__(chk_time=False)
+    assert calls[0] == 'proc_nbs' and nb in calls[1] and (ROOT/'README.md').read_bytes() == before
     get_config.cache_clear()
 
 def _fake_repo(tmp_path, python_body):
