@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 
 STAMP=.venv/.setup-hash
 LOG=.venv/setup.log
-setup_hash() { find settings.ini setup.py scripts -type f ! -name '*.pyc' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1; }
+if command -v sha256sum >/dev/null 2>&1; then SHA=(sha256sum); else SHA=(shasum -a 256); fi   # Linux; macOS
+setup_hash() { find settings.ini setup.py scripts -type f ! -name '*.pyc' | LC_ALL=C sort | xargs "${SHA[@]}" | "${SHA[@]}" | cut -d' ' -f1; }
 up_to_date() { [ -x .venv/bin/python ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$(setup_hash)" ]; }
 if [ "${1:-}" = "--check" ]; then up_to_date; exit; fi
 
@@ -55,8 +56,9 @@ step() {  # $1: what it does (for the message), $2: what to do if it fails, then
 }
 PY=${PYTHON:-python3}
 mkdir -p .venv && rm -f "$STAMP" && : >"$LOG"
-if [ -x .venv/bin/python ]; then why="settings.ini, setup.py or scripts/ changed"; else why="the first time takes a few minutes"; fi
-echo "Setting up .venv/ ($why; the log is in $LOG)..."
+if [ -x .venv/bin/python ]; then msg="Updating .venv/ (settings.ini, setup.py or scripts/ changed, or the last set-up did not finish"
+else msg="Setting up .venv/ (the first time takes a few minutes"; fi
+echo "$msg; the log is in $LOG)..."
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_PROGRESS_BAR=off
 NET="check the network connection to the package index (PyPI) and the error above"
 [ -x .venv/bin/python ] || step "creating the virtual environment" \
@@ -65,10 +67,10 @@ NET="check the network connection to the package index (PyPI) and the error abov
 step "updating pip" "$NET" .venv/bin/python -m pip install --upgrade pip
 # torch first and on its own: it is the big one, and its floor (read from settings.ini) lets a preinstalled or capped
 # build satisfy it.
-mapfile -t TORCH < <(.venv/bin/python -c "
+read -r -a TORCH <<<"$(.venv/bin/python -c "
 import configparser, shlex
 c = configparser.ConfigParser(delimiters=['=']); c.read('settings.ini', encoding='utf-8')
-print('\n'.join(r for r in shlex.split(c['DEFAULT']['requirements']) if r.startswith(('torch>', 'torchvision>'))))")
+print(' '.join(r for r in shlex.split(c['DEFAULT']['requirements']) if r.startswith(('torch>', 'torchvision>'))))")"
 [ "${#TORCH[@]}" -eq 2 ] || fail "reading the torch and torchvision floors from settings.ini" \
   "settings.ini's requirements must contain torch>=... and torchvision>=..."
 step "installing PyTorch (${TORCH[*]})" "$NET" .venv/bin/python -m pip install "${TORCH[@]}"
