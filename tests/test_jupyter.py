@@ -29,7 +29,8 @@ def _alive(pid):
 class Server:
     def __init__(self, port, token): self.base, self.token = f'http://127.0.0.1:{port}', token
     def api(self, method, path, body=None):
-        req = urllib.request.Request(f'{self.base}{path}', method=method, data=None if body is None else json.dumps(body).encode(),
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(f'{self.base}{path}', method=method, data=data,
                                      headers={'Authorization': f'token {self.token}', 'Content-Type': 'application/json'})
         with urllib.request.urlopen(req, timeout=30) as r:
             data = r.read()
@@ -43,7 +44,8 @@ async def _execute(ws_url, codes, timeout=60):
         for code in codes:
             mid = uuid.uuid4().hex
             ws.write_message(json.dumps({
-                'header': {'msg_id': mid, 'session': session, 'username': 'test', 'msg_type': 'execute_request', 'version': '5.3'},
+                'header': {'msg_id': mid, 'session': session, 'username': 'test', 'msg_type': 'execute_request',
+                           'version': '5.3'},
                 'parent_header': {}, 'metadata': {}, 'channel': 'shell', 'buffers': [],
                 'content': {'code': code, 'silent': False, 'store_history': True, 'user_expressions': {},
                             'allow_stdin': False, 'stop_on_error': True}}))
@@ -76,7 +78,7 @@ def test_jupyter_script_serves_the_course_and_runs_a_lesson(tmp_path):
     port, token, t0 = _free_port(), secrets.token_hex(16), time.time()
     log = open(tmp_path/'jupyter.log', 'w+')
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path/'cfg'), JUPYTER_RUNTIME_DIR=str(tmp_path/'run'),
-               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path/'ws'), MPLBACKEND='Agg')
+               JUPYTER_DATA_DIR=str(tmp_path/'data'), JUPYTERLAB_WORKSPACES_DIR=str(tmp_path/'ws'), MPLBACKEND='Agg')
     p = subprocess.Popen(['bash', 'scripts/jupyter.sh', '--no-browser', '--ip', '127.0.0.1', '--port', str(port),
                           f'--IdentityProvider.token={token}', '--ServerApp.port_retries=0'],
                          cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)

@@ -28,7 +28,8 @@ def wheel_build(tmp_path_factory):
     "Build the wheel from a copy of the sources, offline (no build isolation), with everything pip and setuptools say."
     import setuptools
     if int(setuptools.__version__.split('.')[0]) < 77:
-        pytest.fail(f"setuptools {setuptools.__version__} has no license expressions: run bash scripts/setup.sh (dev needs >=77)")
+        pytest.fail(f"setuptools {setuptools.__version__} has no license expressions (dev needs >=77): "
+                    "run bash scripts/setup.sh")
     src, out = tmp_path_factory.mktemp('src'), tmp_path_factory.mktemp('wheel')
     for f in ('setup.py', 'settings.ini', 'README.md', 'LICENSE', 'MANIFEST.in'): shutil.copy(ROOT/f, src/f)
     shutil.copytree(ROOT/'learner_course', src/'learner_course', ignore=shutil.ignore_patterns('__pycache__'))
