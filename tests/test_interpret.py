@@ -12,7 +12,9 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt
 from learner_course.interpret import ClassificationInterpretation, confusion_matrix_from, precision_recall_f1
 from learner_course.exercises.l16 import confusion_by_hand, precision_recall   # the exercises' reference answers
-from learner_course.learner import Learner, Callback, set_seed
+from learner_course.learner import Learner
+from learner_course.events import Callback
+from learner_course.rng import set_seed
 from learner_course.data import CLASSES
 
 # 8 items, 3 classes, worked out on paper:
