@@ -15,7 +15,7 @@ from .guards import (as_loaders, check_model, check_lr, check_opt_func, check_lo
                                    explain_loss_error, infer_loss_func, first_batch_check, NonFiniteStop)
 from .metrics import MetricsCB, print_row
 from .callbacks import DeviceCB, Recorder
-from . import inference
+from . import inference, schedule, checkpoint
 
 # %% ../nbs/05_learner.ipynb #66896eab
 def call_model(model:nn.Module, # the model
@@ -282,26 +282,25 @@ class Learner:
         return r
     def lr_find(self, *args, **kwargs):
         "Find a good learning rate, leaving the learner as it was (lesson 11; arguments there)."
-        from learner_course.schedule import lr_find
-        return lr_find(self, *args, **kwargs)
+        return schedule.lr_find(self, *args, **kwargs)
     def save_checkpoint(self, *args, **kwargs):
         "Save everything needed to resume training exactly (lesson 13; arguments there)."
-        from learner_course.schedule import save_checkpoint
-        return save_checkpoint(self, *args, **kwargs)
+        return checkpoint.save_checkpoint(self, *args, **kwargs)
     def load_checkpoint(self, *args, **kwargs):
         "Load a checkpoint written by `save_checkpoint` (lesson 13)."
-        from learner_course.schedule import load_checkpoint
-        return load_checkpoint(self, *args, **kwargs)
+        return checkpoint.load_checkpoint(self, *args, **kwargs)
     def fit_resume(self, *args, **kwargs):
         "Finish the fit a loaded checkpoint interrupted (lesson 13)."
-        from learner_course.schedule import fit_resume
-        return fit_resume(self, *args, **kwargs)
+        return checkpoint.fit_resume(self, *args, **kwargs)
 
     def state_dict(self, with_opt:bool=True): # include the optimizer's state
-        "What a later fit depends on: weights, optimizer, lr, counters, and each stateful callback's state."
-        sd = {'model': self.model.state_dict(), 'lr': self.lr, 'epoch': self.epoch, 'train_iter': self.train_iter,
+        "What a later fit depends on: weights, optimizer (None before there is one), lr, counters, the last epoch's row, and each stateful callback's state."
+        sd = {'model': self.model.state_dict(), 'lr': self.lr, 'epoch': self.epoch, 'n_epoch': self.n_epoch,
+              'train_iter': self.train_iter, 'epoch_metrics': None if self.epoch_metrics is None else dict(self.epoch_metrics),
               'cbs': {k: s for k, cb in _keyed(self.cbs) if (s := cb.state_dict())}}
-        if with_opt and self.opt is not None: sd['opt'] = self.opt.state_dict()
+        if with_opt:
+            if self.opt is None: sd['opt'] = None
+            elif callable(getattr(self.opt, 'state_dict', None)): sd['opt'] = self.opt.state_dict()
         if self.scaler is not None: sd['scaler'] = self.scaler.state_dict()
         return sd
 
@@ -309,10 +308,14 @@ class Learner:
         "Restore what `state_dict` returned (callbacks are matched by name)."
         self.model.load_state_dict(sd['model'])
         if 'opt' in sd:
-            if self.opt is None: self.create_opt()
-            self.opt.load_state_dict(sd['opt'])
+            if sd['opt'] is None: self.opt = None
+            else:
+                if self.opt is None: self.create_opt()
+                self.opt.load_state_dict(sd['opt'])
         if 'scaler' in sd and self.scaler is not None: self.scaler.load_state_dict(sd['scaler'])
         self.lr, self.epoch, self.train_iter = sd['lr'], sd['epoch'], sd['train_iter']
+        self.n_epoch = sd.get('n_epoch', self.n_epoch)
+        if 'epoch_metrics' in sd: self.epoch_metrics = None if sd['epoch_metrics'] is None else dict(sd['epoch_metrics'])
         cbs = dict(_keyed(self.cbs))
         for k, s in sd.get('cbs', {}).items():
             if k in cbs: cbs[k].load_state_dict(s)
