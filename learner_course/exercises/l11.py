@@ -49,8 +49,9 @@ def _shape_slip(got, base, top, ss):
         return (f"{where}: after a full cycle (step 2*step_size = {2*ss}) the rate should be back at base_lr ({base:.6g}), "
                 f"got {got[2*ss]:.6g}: the rate comes down for step_size steps, as it went up.")
     if not (_close(got[3 * ss], top) and _close(got[4 * ss], base)):
-        return (f"{where}: the cycle must repeat for ever — max_lr again at step {3*ss}, base_lr at step {4*ss} — but at "
-                f"those steps the rate is {got[3*ss]:.6g} and {got[4*ss]:.6g}. Find which cycle the step is in first.")
+        return (f"{where}: the cycle must repeat every 2*step_size = {2*ss} steps, for ever — max_lr again at step {3*ss}, "
+                f"base_lr at step {4*ss} — but at those steps the rate is {got[3*ss]:.6g} and {got[4*ss]:.6g}. Find which "
+                "cycle the step is in first.")
     return None
 
 @checks('triangular_lr')
