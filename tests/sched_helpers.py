@@ -70,17 +70,20 @@ class Crash(Callback):
         if self.learn.epoch == self.at_epoch: raise KeyboardInterrupt('crash')
 
 class ScaledTrainCB(TrainCB):
-    "An fp16-style trainer on the CPU: a GradScaler, following the loss-scaler protocol (learn.scaler, learn.step_skipped)."
-    def __init__(self, init_scale=2.**10): self.gs = torch.amp.GradScaler('cpu', init_scale=init_scale)
-    def before_fit(self): self.learn.scaler = self.gs
+    "An fp16-style trainer (on the CPU too): a GradScaler on the model's device, following the loss-scaler protocol (learn.scaler, learn.step_skipped)."
+    def __init__(self, init_scale=2.**10): self.init_scale, self.gs = init_scale, None
+    def before_fit(self):
+        if self.gs is None: self.gs = torch.amp.GradScaler(self.learn.device.type, init_scale=self.init_scale)
+        self.learn.scaler = self.gs
     def backward(self): self.learn.scaler.scale(self.learn.loss).backward()
     def step(self):
         before = self.gs.get_scale()
         self.gs.step(self.learn.opt); self.gs.update()
         self.learn.step_skipped = self.gs.get_scale() < before
     def cleanup_fit(self): self.learn.scaler = None
-    def state_dict(self): return self.gs.state_dict()
-    def load_state_dict(self, sd): self.gs.load_state_dict(sd)
+    def state_dict(self): return {} if self.gs is None else self.gs.state_dict()
+    def load_state_dict(self, sd):
+        if self.gs is not None: self.gs.load_state_dict(sd)
 
 class InfGrad(Callback):
     "Make one gradient infinite at the given training batches (counted over the learner's life)."

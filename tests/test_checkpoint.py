@@ -161,7 +161,7 @@ def test_trackers_and_the_log_resume(tmp_path):
 
 
 def test_a_trainer_with_a_loss_scaler_resumes_with_its_scale(tmp_path):
-    "fp16-style training (a GradScaler on the CPU, skipped steps): the scale is part of the trainer's state."
+    "fp16-style training (a GradScaler, skipped steps): the scale is part of the trainer's state."
     mk = lambda seed=0: make(path=tmp_path, seed=seed, cbs=[ScaledTrainCB(), InfGrad(3, 9, 20)])
     full = mk(); full.fit(4, cbs=[OneCycleLR(max_lr=0.2)])
     fresh = interrupted(mk, 4, lambda: [OneCycleLR(max_lr=0.2)], Crash(batches=14), every_n_batches=3)
@@ -199,7 +199,7 @@ def test_bad_checkpoints_are_refused_and_change_nothing(tmp_path):
     learn.save(tmp_path/'models'/'plain.pth')
     good = learn.save_checkpoint('good')
     raw = bytearray(good.read_bytes())
-    i = raw.find(learn.model[0].weight.detach().numpy().tobytes()[:16]); assert i > 0
+    i = raw.find(learn.model[0].weight.detach().cpu().numpy().tobytes()[:16]); assert i > 0
     raw[i + 3] ^= 0x40
     (tmp_path/'models'/'flipped.pth').write_bytes(bytes(raw))
     ck = torch.load(good, weights_only=True); del ck['checksum']; ck['rng']['torch'] = torch.zeros(3, dtype=torch.uint8)
