@@ -27,7 +27,7 @@ class LRFinder(Callback):
         self.start_lr, self.end_lr, self.num_it, self.stop_div, self.beta = start_lr, end_lr, num_it, stop_div, beta
         self.lrs, self.losses, self.smooth = [], [], []
     def before_fit(self):
-        self.lrs, self.losses, self.smooth, self.best, self.avg, self.i = [], [], [], math.inf, 0., 0
+        self.lrs, self.losses, self.smooth, self.best, self.avg, self.i, self.skips = [], [], [], math.inf, 0., 0, 0
         sc = self.learn.scaler   # a loss scaler (fp16) lowers its scale on diverging steps: put it back afterwards
         self._scaler, self._scaler_state = sc, (None if sc is None else copy.deepcopy(sc.state_dict()))
     def _scaled(self): return self.learn.scaler is not None and self.learn.scaler.is_enabled()
@@ -42,6 +42,9 @@ class LRFinder(Callback):
         if self._scaled(): return   # with a loss scaler, inf gradients are expected: it skips those steps itself
         grads = [p.grad for p in self.learn.model.parameters() if p.grad is not None]
         if grads and not bool(torch.isfinite(torch.stack(torch._foreach_norm(grads))).all()): raise CancelFitException()
+    def after_step(self):   # a loss scaler that keeps skipping steps: the gradients are not finite at any scale
+        self.skips = self.skips + 1 if self.learn.step_skipped else 0
+        if self.skips >= 10: raise CancelFitException()
     def after_batch(self):
         if not self.training or self.learn.loss is None: return
         loss = self.learn.loss.detach().float().item()

@@ -91,6 +91,14 @@ def test_lr_find_stops_by_itself_on_divergence_and_nan_before_nonfinite_stop():
     assert sug.minimum > 0
 
 
+def test_lr_find_stops_when_a_loss_scaler_keeps_skipping_steps():
+    "Gradients non-finite at every scale (the loss finite): ten skipped steps in a row end the search, before NonFiniteStop's 20."
+    learn = make(cbs=[ScaledTrainCB(init_scale=2.**20)])
+    finder = LRFinder(1e-5, 1e-3, num_it=50)
+    learn.fit(10, cbs=[finder, InfGrad(*range(3, 40))])
+    assert len(finder.lrs) == 12 and learn.train_iter == 12   # batches 3..12 skipped; the 10th skip ends the search
+
+
 def test_lr_find_restores_the_loss_scale():
     "Under fp16 the diverging end of the search makes the scaler skip steps and lower its scale: it is put back."
     class LowestScale(Callback):
