@@ -232,6 +232,9 @@ class Learner:
         "Train for `n_epoch` epochs; `cbs` are added for this fit only and removed whatever happens."
         cbs = as_callbacks(cbs)
         check_fit_args(self, n_epoch, lr, train, valid)
+        again = [type(c).__name__ for c in cbs if c in self.cbs]
+        if again: raise ValueError(f"{', '.join(again)} is already attached to this learner: each event would run twice. "
+                                   "Pass it to fit only if it is not in the Learner's cbs.")
         standing_in = [c for c in self.cbs if any(_same_job(c, o) for o in cbs)]   # replaced for this fit by a temporary one
         _check_unique([c for c in self.cbs if c not in standing_in] + cbs)
         first_batch_check(self, train, valid)
