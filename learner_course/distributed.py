@@ -139,6 +139,7 @@ class DistributedCB(TrainCB):
             raise ValueError(f"mixed_precision={mixed_precision!r}: use 'no', 'auto', 'bf16' or 'fp16' (fp16 needs a GPU).")
         if not isinstance(grad_accum, int) or grad_accum < 1: raise ValueError(f"grad_accum={grad_accum!r}: use a whole number >= 1.")
         self.mixed_precision, self.grad_accum, self.split_batches, self.timeout = mixed_precision, grad_accum, split_batches, timeout
+        self.n_acc = grad_accum   # declared like GradientAccumulation's: schedulers plan in optimizer steps
         self.cpu = (not torch.cuda.is_available()) if cpu is None else cpu
         self._acc, self._saved, self._quiet, self._ctx = accelerator, None, None, None
 

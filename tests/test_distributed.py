@@ -121,6 +121,14 @@ def test_accumulation_clips_only_real_steps_and_publishes_no_scaler():
     assert len(clip.norms) == len(seen.scalers) == n // 2 and set(seen.scalers) == {None} and not any(seen.skipped)
     assert learn.scaler is None
 
+def test_one_cycle_under_distributed_accumulation_plans_real_steps():
+    "DistributedCB(grad_accum=2) declares n_acc like GradientAccumulation: a one-cycle schedule spans the real steps."
+    from learner_course.schedule import OneCycleLR
+    oc = OneCycleLR(max_lr=0.1)
+    learn = worker.make_learner([DistributedCB(grad_accum=2)])
+    learn.fit(1, valid=False, cbs=[oc])
+    assert oc.sched.total_steps == -(-len(learn.dls.train) // 2) and learn.recorder.lrs[-1] == min(learn.recorder.lrs)
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='fp16 loss scaling needs a CUDA GPU')
 def test_clipping_under_distributed_fp16_sees_real_gradients():
     "GradientClipping unscales DistributedCB('fp16')'s scaler before clipping: the norms it records are the real ones."
