@@ -113,13 +113,14 @@ def check_unscale_clip_(fn): # your `unscale_clip_(params, scale, max_norm)`
     for bad, name in ((float('inf'), 'inf'), (float('nan'), 'NaN')):
         ps = _params([bad, 1.], [4.])
         ok = _ok(fn, ps, f'False when a gradient is {name}')
-        if ok: raise ExerciseError(f"ignoring {name} gradients: with an {name} in any gradient, return False so the step is skipped"
+        a_n = 'an' if name == 'inf' else 'a'
+        if ok: raise ExerciseError(f"ignoring {name} gradients: with {a_n} {name} in any gradient, return False so the step is skipped"
                                    + (" (torch.isinf misses NaN: use torch.isfinite)" if name == 'NaN' else "") + ".")
         g = ps[1].grad
         if torch.equal(g, torch.tensor([4.]) * _S):
-            raise ExerciseError(f"with an {name} gradient, unscale every gradient first, then return False (the scaler unscales them all).")
+            raise ExerciseError(f"with {a_n} {name} gradient, unscale every gradient first, then return False (the scaler unscales them all).")
         if not torch.isfinite(g).all() or torch.allclose(g, torch.zeros(1)):
-            raise ExerciseError(f"with an {name} gradient the others were clipped to 0 or NaN: return False before clipping.")
+            raise ExerciseError(f"with {a_n} {name} gradient the others were clipped to 0 or NaN: return False before clipping.")
         expect_tensor(g, torch.tensor([4.]), f'a finite gradient when another one is {name} (unscaled, not clipped)', atol=1e-6)
 
 # %% ../../nbs/14_speed.ipynb #a7d8af99

@@ -55,7 +55,7 @@ def _check_cover(n, w, got, want):
     for r, g in got.items():
         if g != want[r]:
             blk = g == list(range(g[0], g[0] + len(g)))
-            raise ExerciseError(f"shard({n}, {r}, {w}) returned {g}, expected {want[r]}: take every {w}-th index starting at {r}"
+            raise ExerciseError(f"shard({n}, {r}, {w}) returned {g}, expected {want[r]}: take one index in every {w}, starting at {r}"
                                 + (" (strided), not a contiguous block." if blk else ", after padding with the first indices."))
 
 @checks('shard')
