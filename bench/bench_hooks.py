@@ -15,7 +15,8 @@ import argparse, os, random, resource, statistics, time, tracemalloc, warnings
 warnings.filterwarnings('ignore', category=FutureWarning)
 import torch
 from torch import nn
-from learner_course.learner import Learner, set_seed
+from learner_course.learner import Learner
+from learner_course.rng import set_seed
 from learner_course.data import fashion_dls
 from learner_course.hooks import ActivationStats, GradientStats
 
@@ -41,7 +42,7 @@ def run(dls, cbs, trace=False):
     "One epoch (train + valid); returns (wall seconds, CPU seconds, peak traced bytes or None)."
     set_seed(0)
     learn = Learner(cnn(), dls, lr=0.6, cbs=cbs)
-    learn.logger = lambda row: None
+    learn.logger = None
     if trace: tracemalloc.start()
     t0, c0 = time.perf_counter(), time.process_time()
     learn.fit(1)
