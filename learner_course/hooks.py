@@ -273,8 +273,8 @@ class GradientStats(Callback, _LayerStats):
             if not gs: rows.append(None); continue
             g = (torch.cat(gs) if len(gs) > 1 else gs[0]).float()
             if scale != 1: g = g / scale      # a loss scaler multiplied the gradients by `scale`: record the true ones
-            a = g.abs()
-            part, k = sample_evenly(a, next(m.parameters(recurse=False))[0].numel() or 1, self.sample)
+            a, p0 = g.abs(), next(m.parameters(recurse=False))
+            part, k = sample_evenly(a, (p0[0].numel() or 1) if p0.dim() else 1, self.sample)   # period: one output's weights
             h = fast_hist(part.add(1e-30).log10_(), self.bins, self.lo, self.hi)
             rows.append(torch.cat([torch.stack([g.sum(), torch.dot(g, g), a.mean(), a.max()]), h * k if k != 1 else h]))
         ref = next((r for r in rows if r is not None), None)

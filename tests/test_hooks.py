@@ -268,3 +268,12 @@ def test_gradient_stats_find_a_trainer_scaler_without_the_learner_attribute():
     ref, gs = _grad_stats(), _grad_stats(OldStyle(FakeScaler(64., skip_at=(3,))))
     assert gs.skipped == [3] and gs.batches == [0, 1, 2, 4, 5]
     assert torch.allclose(gs.means[:, :3], ref.means[:, :3], rtol=1e-5, atol=1e-12)
+
+def test_gradient_stats_on_a_layer_with_a_scalar_parameter():
+    "A layer holding a 0-dim parameter (a learned temperature, say) is watched like any other."
+    class Temp(nn.Module):
+        def __init__(self): super().__init__(); self.t = nn.Parameter(torch.tensor(1.))
+        def forward(self, x): return x * self.t
+    m = nn.Sequential(nn.Flatten(), nn.Linear(256, 3), Temp())
+    gs = GradientStats(); _learner(m, [gs]).fit(1)
+    assert gs.names[-1] == '2 Temp' and gs.hists[-1].sum(-1).eq(1).all()
