@@ -129,7 +129,7 @@ def test_bad_arguments():
         with pytest.raises(ValueError): ActivationStats(**kw)
 
 def test_activation_stats_same_in_channels_last_layout():
-    "A channels-last model (lesson 08's ChannelsLast, as the final model trains) gets the same statistics as NCHW."
+    "A channels-last model (lesson 14's ChannelsLast, as the final model trains) gets the same statistics as NCHW."
     from learner_course.accel import ChannelsLast
     stats = []
     for cbs in ([], [ChannelsLast()]):
