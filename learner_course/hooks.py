@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 import matplotlib.pyplot as plt
-from .learner import Callback
+from .events import Callback
 from .histograms import fast_hists, fast_hist, sample_evenly, flat_values
 
 # %% ../nbs/09_hooks.ipynb #bd71721a
@@ -225,24 +225,17 @@ class ActivationStats(HooksCallback, _LayerStats):
 
 # %% ../nbs/09_hooks.ipynb #5911c66e
 def _loss_scaler(learn):
-    "The enabled loss scaler of this fit — `learn.scaler`, else a trainer callback's `scaler` — or None."
+    "The enabled loss scaler of this fit (`learn.scaler`, lesson 14), or None."
     sc = getattr(learn, 'scaler', None)
-    if sc is None: sc = next((c.__dict__['scaler'] for c in learn.cbs if c.__dict__.get('scaler') is not None), None)
     return sc if sc is not None and sc.is_enabled() else None
 
 def _grad_scale(learn):
-    "The factor the gradients carry right after backward: `learn.grad_scale`, else the scaler's scale, else 1."
-    s = getattr(learn, 'grad_scale', None)
-    if s is not None: return float(s)
-    sc = _loss_scaler(learn)
-    return float(sc.get_scale()) if sc is not None else 1.
+    "The factor the gradients carry right after backward (`learn.grad_scale`; 1 for a stand-in learner without one)."
+    return float(getattr(learn, 'grad_scale', 1.))
 
 def _step_skipped(learn, scale): # the learner; the scale its gradients had after backward
-    "Did the scaler skip this batch's optimizer step (inf/NaN gradients)? `learn.step_skipped`, else the scale dropped."
-    s = getattr(learn, 'step_skipped', None)
-    if s is not None: return bool(s)
-    sc = _loss_scaler(learn)
-    return sc is not None and sc.get_scale() < scale
+    "Did the scaler skip this batch's optimizer step (inf/NaN gradients)? `learn.step_skipped`, set by the trainer."
+    return bool(getattr(learn, 'step_skipped', False))
 
 class GradientStats(Callback, _LayerStats):
     "Record the true gradients of each layer's parameters every `every` training batches: mean, std, log10-|grad| histogram."

@@ -9,7 +9,7 @@ from functools import partial
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .learner import Callback
+from .events import Callback
 from .hooks import Hook, is_activation
 from .histograms import mean_std
 
@@ -65,7 +65,7 @@ def _split_batch(learn, b):
         n = getattr(learn, 'n_inp', None) or len(b) - 1
         xs, ys = tuple(b[:n]), tuple(b[n:])
         return (xs[0] if len(xs) == 1 else xs), (ys[0] if len(ys) == 1 else ys or None)
-    split = getattr(learn, '_split', None)     # dicts and bare tensors: the learner's own rule
+    split = getattr(learn, 'split_batch', None)     # dicts and bare tensors: the learner's own rule
     return split(b) if split is not None else (b, None)
 
 class BatchTransformCB(Callback):

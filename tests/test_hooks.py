@@ -9,7 +9,8 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt
 import matplotlib.image as mpimg
 from torch.utils.data import DataLoader, TensorDataset
-from learner_course.learner import Learner, Callback, TrainCB, CancelFitException, CancelEpochException, CancelBatchException
+from learner_course.learner import Learner, TrainCB
+from learner_course.events import Callback, CancelFitException, CancelEpochException, CancelBatchException
 from learner_course.hooks import Hook, Hooks, HooksCallback, ActivationStats, GradientStats
 
 def n_hooks(model):
@@ -36,7 +37,7 @@ class Raise(Callback):
         if self.learn.training and self.learn.iter == 1: raise self.exc
 
 def _learner(m, cbs, bs=16):
-    l = Learner(m, dls(bs=bs), lr=0.05, cbs=cbs); l.logger = lambda row: None
+    l = Learner(m, dls(bs=bs), lr=0.05, cbs=cbs); l.logger = None
     return l
 
 def _stats_cbs(): return [ActivationStats(), GradientStats(), HooksCallback(lambda *a: None),
@@ -76,7 +77,7 @@ def test_stats_memory_small_and_independent_of_batch_size(cls):
     per_batch = {}
     for bs in (16, 256):
         m = model(); cb = cls()
-        l = Learner(m, dls(n=512, bs=bs), lr=0.05, cbs=[cb]); l.logger = lambda row: None
+        l = Learner(m, dls(n=512, bs=bs), lr=0.05, cbs=[cb]); l.logger = None
         l.fit(1)
         n_rec = len(cb.batches); assert n_rec == 512 // bs
         per_batch[bs] = cb.nbytes / n_rec
@@ -213,7 +214,7 @@ class ScaledTrainer(TrainCB):
 
 def _grad_stats(trainer=None, n_epoch=1):
     torch.manual_seed(0); m = model(); gs = GradientStats(sample=None)
-    l = Learner(m, dls(), lr=0.05, cbs=[trainer] if trainer else None); l.logger = lambda row: None
+    l = Learner(m, dls(), lr=0.05, cbs=[trainer] if trainer else None); l.logger = None
     l.fit(n_epoch, cbs=[gs])
     return gs
 
@@ -248,26 +249,12 @@ def test_gradient_stats_with_torch_grad_scaler_on_cpu():
             if self.learn.train_iter == 2: next(self.learn.model.parameters()).grad[0].fill_(float('inf'))
     ref = _grad_stats()
     torch.manual_seed(0); m = model(); gs = GradientStats(sample=None)
-    l = Learner(m, dls(), lr=0.05, cbs=[AmpTrainer()]); l.logger = lambda row: None
+    l = Learner(m, dls(), lr=0.05, cbs=[AmpTrainer()]); l.logger = None
     l.fit(1, cbs=[gs, Poison()])
     assert gs.skipped == [2] and gs.batches == [0, 1, 3, 4, 5]
     assert torch.isfinite(gs.means).all() and torch.isfinite(gs.stds).all()
     assert torch.allclose(gs.means[:, :2], ref.means[:, :2], rtol=1e-4, atol=1e-10)   # before the skip: the true gradients
     assert torch.allclose(gs.stds[:, :2], ref.stds[:, :2], rtol=1e-4)
-
-def test_gradient_stats_find_a_trainer_scaler_without_the_learner_attribute():
-    "Until the learner publishes `learn.scaler`, a trainer callback's enabled `scaler` is found; a skip shows as a lower scale."
-    class OldStyle(ScaledTrainer):
-        def before_fit(self): pass
-        def step(self):
-            skip = self.scaler.n in self.scaler.skip_at; self.scaler.n += 1
-            self.scaler.unscale_(self.learn.opt)
-            if skip: self.scaler.s /= 2
-            else: self.learn.opt.step()
-        def cleanup_fit(self): pass
-    ref, gs = _grad_stats(), _grad_stats(OldStyle(FakeScaler(64., skip_at=(3,))))
-    assert gs.skipped == [3] and gs.batches == [0, 1, 2, 4, 5]
-    assert torch.allclose(gs.means[:, :3], ref.means[:, :3], rtol=1e-5, atol=1e-12)
 
 def test_gradient_stats_on_a_layer_with_a_scalar_parameter():
     "A layer holding a 0-dim parameter (a learned temperature, say) is watched like any other."

@@ -6,7 +6,8 @@ from types import SimpleNamespace
 import pytest, torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
-from learner_course.learner import Learner, Callback
+from learner_course.learner import Learner
+from learner_course.events import Callback
 from learner_course.init import BatchTransformCB, GeneralRelu, init_weights, lsuv_init, simple_cnn
 
 def _fake_learn(batch, xb, yb, training=True, **kw):
@@ -34,7 +35,7 @@ def test_whole_batch_with_several_inputs_and_dicts():
     assert torch.equal(l.xb, x * 2) and l.yb == (x2, y)                         # learn.n_inp decides when it exists
     split = lambda b: ({k: v for k, v in b.items() if k != 'y'}, b['y'])
     l = _run(BatchTransformCB(lambda b: {**b, 'img': b['img'] + 1}, whole_batch=True),
-             _fake_learn({'img': x, 'y': y}, None, None, _split=split))
+             _fake_learn({'img': x, 'y': y}, None, None, split_batch=split))
     assert torch.equal(l.xb['img'], x + 1) and l.yb is y                        # dicts: the learner's own rule
 
 def pair(xb): return xb, xb
@@ -59,7 +60,7 @@ def test_wrong_structure_stops_a_real_fit_before_any_step():
     torch.manual_seed(0)
     m = nn.Sequential(nn.Flatten(), nn.Linear(3, 2)); w0 = m[1].weight.detach().clone()
     dl = DataLoader(TensorDataset(x, y), batch_size=2)
-    l = Learner(m, (dl, dl), lr=0.1, cbs=[BatchTransformCB(pair)]); l.logger = lambda row: None
+    l = Learner(m, (dl, dl), lr=0.1, cbs=[BatchTransformCB(pair)]); l.logger = None
     with pytest.raises(TypeError, match='pair'): l.fit(1)
     assert torch.equal(m[1].weight, w0)
 
@@ -69,7 +70,7 @@ def test_validation_only_and_training_only():
         def before_batch(self): seen.append((self.learn.training, float(self.learn.xb.abs().sum())))
     dl = DataLoader(TensorDataset(x, y), batch_size=2)
     l = Learner(nn.Linear(3, 2), (dl, dl), lr=0.1, cbs=[BatchTransformCB(lambda xb: xb * 0, on_train=False), Spy()])
-    l.logger = lambda row: None; l.fit(1)
+    l.logger = None; l.fit(1)
     assert all(v > 0 for t, v in seen if t) and all(v == 0 for t, v in seen if not t)
 
 def test_general_relu_leaves_its_input_alone_and_passes_gradients():

@@ -8,7 +8,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from . import ExerciseError, attempt, checks
-from ..learner import Learner, set_seed
+from ..learner import Learner
+from ..rng import set_seed
 from ..metrics import Accuracy
 from ..data import DataLoaders, image_stats
 from ..hooks import Hook
