@@ -6,8 +6,9 @@ __all__ = []
 
 # %% ../nbs/index.ipynb #25b7fcff
 from .events import (Callback, CancelFitException, CancelEpochException, CancelTrainException,
-    CancelValidateException, CancelBatchException, CancelBackwardException, CancelStepException, MisplacedCancelError)
-from .learner import Learner, TrainCB, CompletionCB, SingleBatchCB
+    CancelValidateException, CancelBatchException, CancelBackwardException, CancelStepException, MisplacedCancelError,
+    CompletionCB, SingleBatchCB)
+from .learner import Learner, TrainCB
 from .metrics import Metric, Accuracy, TopKAccuracy, MetricsCB
 from .callbacks import DeviceCB, Recorder, default_device, to_device, to_cpu
 from .progress import ProgressCB, ProgressCallback

@@ -3,8 +3,9 @@
 # %% auto #0
 __all__ = ['PHASES', 'EVENTS', 'STEP_EVENTS', 'ALL_EVENTS', 'CANCELS', 'CancelFitException', 'CancelEpochException',
            'CancelTrainException', 'CancelValidateException', 'CancelBatchException', 'CancelBackwardException',
-           'CancelStepException', 'camel2snake', 'Callback', 'handlers', 'call_handlers', 'run_cbs',
-           'MisplacedCancelError', 'misplaced', 'with_cbs', 'check_callback', 'as_callbacks']
+           'CancelStepException', 'camel2snake', 'Callback', 'CompletionCB', 'SingleBatchCB', 'handlers',
+           'call_handlers', 'run_cbs', 'MisplacedCancelError', 'misplaced', 'with_cbs', 'check_callback',
+           'as_callbacks', 'replaces', 'same_job', 'check_unique']
 
 # %% ../nbs/04_callbacks.ipynb #1ae10366
 import difflib, inspect, re, warnings
@@ -67,6 +68,18 @@ class Callback:
     def __repr__(self): return f'{type(self).__name__}(order={self.order})'
 
 # %% ../nbs/04_callbacks.ipynb #751da9f6
+class CompletionCB(Callback):
+    "Count the batches completed in a fit and report the count at the end."
+    def before_fit(self): self.count = 0
+    def after_batch(self): self.count += 1
+    def after_fit(self): print(f'Completed {self.count} batches')
+
+class SingleBatchCB(Callback):
+    "Stop after the first batch: a quick way to check the whole loop runs."
+    order = 1
+    def after_batch(self): raise CancelFitException()
+
+# %% ../nbs/04_callbacks.ipynb #67ef045f
 CANCELS = (CancelFitException, CancelEpochException, CancelTrainException, CancelValidateException,
            CancelBatchException, CancelBackwardException, CancelStepException)
 _order = attrgetter('order')
@@ -112,7 +125,7 @@ def run_cbs(cbs,        # callbacks to call
     "Call `event` on every callback in `cbs` that defines it, in increasing `order`."
     call_handlers(handlers(cbs, event), event)
 
-# %% ../nbs/04_callbacks.ipynb #67ef045f
+# %% ../nbs/04_callbacks.ipynb #cc74c894
 _CANCEL = dict(zip(PHASES, CANCELS))
 
 class MisplacedCancelError(RuntimeError):
@@ -155,7 +168,7 @@ class with_cbs:
             if wrong is not None: raise misplaced(wrong) from wrong
         return _f
 
-# %% ../nbs/04_callbacks.ipynb #cc74c894
+# %% ../nbs/04_callbacks.ipynb #e44a5b12
 _EVENT_LIKE = re.compile(r'^(before|after|cleanup)_')
 _checked = {}
 
@@ -199,3 +212,29 @@ def as_callbacks(cbs,              # a Callback, an iterable of them, or None
                                             "Pass it once (or two separate instances if you mean two).")
         seen.add(id(cb))
     return cbs
+
+# %% ../nbs/04_callbacks.ipynb #7b7b2474
+def replaces(cb:Callback, # a callback given by the user
+             cls:type):   # the class of a default callback
+    "Does `cb` take the place of a default callback of class `cls`?"
+    return isinstance(cb, cls) or any(c.__name__ == cls.__name__ for c in type(cb).__mro__)
+
+def _family(cb):
+    "The class that names `cb`'s unique job (the first class in its MRO declaring `unique = True`), or None."
+    fam = None
+    for c in type(cb).__mro__:
+        if c.__dict__.get('unique') is True: fam = c
+    return fam
+
+def same_job(a:Callback, b:Callback): # two callbacks
+    "Do `a` and `b` do the same unique job (two trainers, two progress bars...)?"
+    return _family(a) is not None and _family(a) is _family(b)
+
+def check_unique(cbs): # callbacks that would run in one fit
+    "Refuse two callbacks doing the same unique job."
+    for i, a in enumerate(cbs):
+        for b in cbs[i+1:]:
+            if same_job(a, b):
+                raise ValueError(f"two callbacks do the same job ({_family(a).__name__}): {type(a).__name__} and "
+                                 f"{type(b).__name__}. A fit has one of each; pass only one (a callback given to `fit` "
+                                 "stands in for an attached one of the same kind for that fit).")

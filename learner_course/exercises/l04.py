@@ -54,7 +54,7 @@ def check_MaxTrainBatches(cls): # your `MaxTrainBatches` class
                     if abs(off) == 1 else "count the batches with `self.iter`")
             raise ExerciseError(f"with n={n} and 5 training batches, {want} should be trained per epoch, got {cnt.trained}: {hint}.")
 
-# %% ../../nbs/04_callbacks.ipynb #3ddd8690
+# %% ../../nbs/04_callbacks.ipynb #0220813c
 class MaxTrainBatches(Callback):
     "Train on at most `n` batches per epoch; validation still runs in full."
     def __init__(self, n:int): # the most training batches per epoch

@@ -51,7 +51,7 @@ def check_LossHistory(cls): # your `LossHistory` class
                             f"{len(cb.valid_losses)}: the lists kept the first fit's losses — start new lists in `before_fit`, "
                             "not in `__init__`.")
 
-# %% ../../nbs/05_learner.ipynb #7dfd1077
+# %% ../../nbs/05_learner.ipynb #a5e2fefe
 class LossHistory(Callback):
     "Record every batch's loss as a float: `train_losses` and `valid_losses`, afresh for each fit."
     def before_fit(self):
