@@ -121,7 +121,9 @@ class MetricsCB(Callback):
         if l.device.type == 'cpu': self.loss_sum = (self.loss_sum or 0.) + l.item() * n   # cheapest on the CPU
         else:   # on a GPU, sum where the loss is: no waiting for the device after every batch (MPS has no float64)
             l = l.float() if l.device.type == 'mps' else l.double()
-            self.loss_sum = l * n if self.loss_sum is None else self.loss_sum.add_(l, alpha=n)
+            if self.loss_sum is None or not isinstance(self.loss_sum, torch.Tensor):   # (a float after a mid-epoch resume)
+                self.loss_sum = l * n + (self.loss_sum or 0.)
+            else: self.loss_sum.add_(l, alpha=n)
         self.loss_n += n
         if learn.training and not self.train_metrics: return
         for m in self.metrics.values():
