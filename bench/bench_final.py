@@ -7,11 +7,11 @@ import argparse, os, time
 import torch
 import torch.nn.functional as F
 from torch.optim import lr_scheduler
-from learner_course.learner import set_seed
+from learner_course.rng import set_seed
 from learner_course.data import fashion_dls
 from learner_course.train import train_final, get_model, flip_shift as augment, _FinalRecipe as R, _amp_pays   # the same augmentation as BatchAugment()
 from learner_course.losses import LabelSmoothingCE
-from learner_course.learner import default_device
+from learner_course.callbacks import default_device
 
 def hand_loop(epochs, subset):
     "The final recipe without the Learner: channels-last, autocast where it pays, label smoothing, AdamW, OneCycleLR per step."

@@ -145,7 +145,3 @@ class MultiTaskLoss(nn.Module):
         parts = {k: f(pred[k], self.targets[k](yb) if k in self.targets else yb) for k, f in self.losses.items()}
         self.last = {k: v.detach() for k, v in parts.items()}
         return sum(self.weights.get(k, 1.) * v for k, v in parts.items())
-
-# %% ../nbs/18_layers.ipynb #d3623124
-# Moved to lesson 19's `transfer` module; still importable from here for code written before 0.2.0.
-from .transfer import AugmentCB, freeze, unfreeze, export_model

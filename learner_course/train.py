@@ -13,7 +13,10 @@ from torch import nn
 import torch.nn.functional as F
 import matplotlib
 import matplotlib.pyplot as plt
-from .learner import Learner, ProgressCB, set_seed, default_device, atomic_save
+from .learner import Learner
+from .callbacks import default_device
+from .progress import ProgressCB
+from .rng import set_seed
 from .metrics import Accuracy
 from .data import fashion_dls
 from .init import BatchTransformCB
@@ -21,7 +24,7 @@ from .layers import resnet
 from .hooks import ActivationStats
 from .interpret import ClassificationInterpretation
 from .losses import LabelSmoothingCE
-from .accel import MixedPrecision, ChannelsLast, cpu_bf16_native
+from .accel import MixedPrecision, ChannelsLast, amp_dtype
 
 # %% ../nbs/20_final_model.ipynb #7d10f149
 def get_model(widths=(16, 32, 64, 128), # channels of the stem and of each residual stage
@@ -85,8 +88,8 @@ class FinalResult:
 
 # %% ../nbs/20_final_model.ipynb #90598dfd
 def _amp_pays(device): # the training device
-    "Is mixed precision worth it here? On CUDA (float16) and on CPUs with native bfloat16; not elsewhere."
-    return device.type == 'cuda' or (device.type == 'cpu' and cpu_bf16_native())
+    "Is mixed precision worth it here? Lesson 14's one rule: where `amp_dtype` names a 16-bit type for the device."
+    return amp_dtype(device) is not None
 
 def train_final(epochs:int=_FinalRecipe.epochs, # epochs of one-cycle training
                 bs:int=_FinalRecipe.bs,         # batch size
@@ -155,8 +158,7 @@ def save_outputs(res:FinalResult, # a finished run (from `train_final`)
     preds, targs = learn.get_preds()
     ClassificationInterpretation.from_preds(preds, targs).plot_confusion_matrix(figsize=(7, 7), title='Confusion matrix (test set)')
     save('confusion', lambda: None)
-    state = {k: v.detach().cpu() for k, v in learn.model.state_dict().items()}   # loads on a machine without a GPU
-    files['model'] = atomic_save({'model': state}, (out/'model.pth').resolve())
+    files['model'] = learn.save((out/'model.pth').resolve(), with_opt=False)   # CPU tensors: loads without a GPU
     (out/'summary.json').write_text(json.dumps(res.summary(), indent=1, default=float))
     files['summary'] = out/'summary.json'
     return files

@@ -7,7 +7,8 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 from learner_course.learner import Learner, Callback, TrainCB, set_seed, atomic_save
 from learner_course.accel import (MixedPrecision, GradientAccumulation, GradientClipping, TimingCB, CompileCB,
-                                  is_compiled, layer_times)
+                                  is_compiled, layer_times, amp_dtype, amp_choice, cpu_bf16_native, channels_last_pays)
+import learner_course.accel as accel
 
 def _learner(n=40, bs=4, model=None, cbs=None, lr=0.1, opt_func=torch.optim.SGD):
     "A linear classifier on fixed random data (unit-test data, not a lesson)."
@@ -163,12 +164,12 @@ def test_channels_last_after_batch_transforms_and_same_training():
     for p, q in zip(learn.model.parameters(), ref.model.parameters()): assert torch.allclose(p, q, atol=1e-5)
 
 def test_mixed_precision_predictions_before_any_fit():
-    """A Learner built with MixedPrecision predicts (e.g. after `load`) before any fit: computed in bfloat16 on the CPU,
+    """A Learner built with MixedPrecision predicts (e.g. after `load`) before any fit: computed in bfloat16 here,
     handed back as float32 (what metrics, softmax and numpy expect)."""
     seen = []
     class Dtype(Callback):
         def after_pred(self): seen.append(self.learn.pred.dtype)
-    learn = _learner(cbs=[MixedPrecision(verbose=False), Dtype()])
+    learn = _learner(cbs=[MixedPrecision(dtype='bf16', verbose=False), Dtype()])
     preds, targs = learn.get_preds()
     assert set(seen) == {torch.bfloat16}
     assert preds.shape == (40, 3) and preds.dtype == torch.float32
@@ -188,3 +189,142 @@ def test_one_cycle_spans_the_real_steps_under_accumulation():
     learn.fit(2, cbs=[GradientAccumulation(4), oc])
     assert oc.sched.total_steps == 2 * 3
     assert min(lrs) < 0.1 / 1e3 and lrs[-1] == min(lrs)     # annealed to the end, not stopped mid-warm-up
+
+
+# -- precision chosen by capability: one rule, one place --------------------------------------------------------------
+
+def test_amp_rule_by_capability():
+    "float16 (+ scaler) below compute capability 8 (T4), bfloat16 from 8 and on CPUs with native bf16, else float32."
+    assert accel._amp_rule('cuda', (7, 5))[0] == torch.float16          # T4: is_bf16_supported() says True, by emulation
+    assert accel._amp_rule('cuda', (7, 0))[0] == torch.float16          # V100
+    assert accel._amp_rule('cuda', (8, 0))[0] == torch.bfloat16         # A100
+    assert accel._amp_rule('cpu', None, True)[0] == torch.bfloat16
+    dt, why = accel._amp_rule('cpu', None, False)
+    assert dt is None and 'emulated' in why
+    assert accel._amp_rule('mps')[0] is None
+    assert amp_dtype('cpu') == (torch.bfloat16 if cpu_bf16_native() else None)
+    assert amp_choice(torch.device('cpu'))[0] == amp_dtype('cpu')
+
+def test_avx2_cpu_is_not_native_bf16():
+    "An AVX2-only CPU (no AVX-512) has neither AVX-512-BF16 nor AMX."
+    if torch.backends.cpu.get_cpu_capability() != 'AVX2': pytest.skip('this CPU has more than AVX2')
+    assert not cpu_bf16_native() and amp_dtype('cpu') is None
+
+def test_mixed_precision_default_follows_the_rule(capsys):
+    "MixedPrecision() uses amp_dtype's choice; where that is float32, autocast is off, no scaler, and it says so once."
+    seen = []
+    class Dtype(Callback):
+        def after_pred(self): seen.append(self.learn.pred.dtype)
+    mp = MixedPrecision()
+    learn = _learner(cbs=[mp, Dtype()])
+    learn.fit(1); learn.fit(1)
+    want = amp_dtype(learn.device)
+    assert mp.dtype == (want or torch.float32) and set(seen) == {want or torch.float32}
+    if want is None:
+        assert not mp.scaler.is_enabled() and capsys.readouterr().out.count('training in float32') == 1
+
+def test_bf16_refused_on_a_gpu_without_it(monkeypatch):
+    "Asking MixedPrecision for bfloat16 on a GPU below compute capability 8 is refused with the fix (stand-in device facts)."
+    monkeypatch.setattr(accel, 'amp_choice', lambda device=None: accel._amp_rule('cuda', (7, 5)))
+    monkeypatch.setattr(accel, 'amp_dtype', lambda device=None: torch.float16)
+    with pytest.raises(ValueError, match=r'not native on this GPU.*MixedPrecision\(\)'):
+        MixedPrecision(dtype='bf16')._setup(torch.device('cuda'))
+
+def test_channels_last_rule():
+    assert channels_last_pays('cpu') and not channels_last_pays('mps')
+
+# -- the loss-scaler protocol ----------------------------------------------------------------------------------------
+
+class _Protocol(Callback):
+    "Record learn.scaler at each real step and learn.step_skipped after it; make training batch `poison` overflow."
+    order = 50
+    def __init__(self, poison=None): self.poison, self.scalers, self.skipped = poison, [], []
+    def after_loss(self):
+        if self.learn.training and self.learn.iter == self.poison: self.learn.loss = self.learn.loss * math.inf
+    def before_step(self): self.scalers.append(self.learn.scaler)
+    def after_step(self):
+        if not getattr(self, 'cancelled', False): self.skipped.append(self.learn.step_skipped)
+        self.cancelled = False
+    def after_cancel_step(self): self.cancelled = True
+
+def test_mixed_precision_publishes_its_scaler_and_skipped_steps():
+    "learn.scaler is the GradScaler during the fit (None after); learn.step_skipped is True exactly for the skipped step."
+    pr, mp = _Protocol(poison=3), MixedPrecision(dtype=torch.float16, verbose=False)
+    learn = _learner(n=24, bs=4)
+    learn.fit(1, valid=False, cbs=[mp, pr])
+    assert pr.scalers == [mp.scaler] * 6
+    assert pr.skipped == [False, False, False, True, False, False] and mp.n_skipped == 1
+    assert learn.scaler is None
+    learn2 = _learner(); pr2 = _Protocol(); learn2.fit(1, valid=False, cbs=[MixedPrecision(dtype='bf16', verbose=False), pr2])
+    assert set(pr2.scalers) == {None} and not any(pr2.skipped)   # bfloat16: no scaler to publish
+
+class _ScaledTrainer(TrainCB):
+    "A trainer that owns a GradScaler (as DistributedCB('fp16') does), in float32: only the scaling matters here."
+    def before_fit(self):
+        self.sc = torch.amp.GradScaler('cpu', init_scale=2.**14)
+        self.learn.scaler = self.sc
+    def backward(self): self.sc.scale(self.learn.loss).backward()
+    def step(self):
+        before = self.sc.get_scale(); self.sc.step(self.learn.opt); self.sc.update()
+        self.learn.step_skipped = self.sc.get_scale() < before
+    def cleanup_fit(self): self.learn.scaler = None
+
+def test_clipping_unscales_a_scaler_owned_by_another_trainer():
+    "GradientClipping unscales through learn.scaler whoever owns it: the run matches an unscaled one with the same clipping."
+    scaled = _learner(n=24, bs=4, cbs=[_ScaledTrainer()])
+    clip = GradientClipping(max_norm=0.05)
+    scaled.fit(2, valid=False, cbs=[clip])
+    plain = _learner(n=24, bs=4)
+    clip_ref = GradientClipping(max_norm=0.05)
+    plain.fit(2, valid=False, cbs=[clip_ref])
+    assert clip.norms == pytest.approx(clip_ref.norms, rel=1e-4) and max(clip.norms) > 0.05   # real norms, clipping had work
+    for p, q in zip(scaled.model.parameters(), plain.model.parameters()): torch.testing.assert_close(p, q)
+
+def test_clipping_under_accumulation_with_fp16_and_a_skipped_step():
+    "fp16 + GradientAccumulation(2) + GradientClipping: one unscale and clip per real step; an inf in a group skips its step."
+    class After(Callback):
+        order = -10   # after GradientClipping (-20): sees what the optimizer will get
+        def before_fit(self): self.norms = []
+        def before_step(self):
+            self.norms.append(torch.linalg.vector_norm(torch.cat([p.grad.flatten() for p in self.learn.model.parameters()])).item())
+    pr, after, clip = _Protocol(poison=2), After(), GradientClipping(max_norm=0.1)   # micro-batch 2: first of group 2
+    ga, mp = GradientAccumulation(2), MixedPrecision(dtype=torch.float16, verbose=False)
+    learn = _learner(n=32, bs=4)                                      # 8 micro-batches: 4 real steps
+    w = []
+    class Weights(Callback):
+        order = 100
+        def before_batch(self): self.cancelled = False
+        def after_cancel_step(self): self.cancelled = True
+        def after_step(self):
+            if not self.cancelled: w.append([p.detach().clone() for p in self.learn.model.parameters()])
+    learn.fit(1, valid=False, cbs=[ga, clip, mp, pr, after, Weights()])
+    assert ga.n_steps == 4 and len(clip.norms) == 4 and len(after.norms) == 4 and len(pr.scalers) == 4
+    assert pr.skipped == [False, True, False, False] and mp.n_skipped == 1
+    assert not math.isfinite(clip.norms[1])                           # the poisoned group
+    assert all(n <= 0.1 * 1.001 for i, n in enumerate(after.norms) if i != 1)   # unscaled, then clipped
+    assert all(torch.equal(a, b) for a, b in zip(w[0], w[1]))         # the skipped step changed nothing
+
+# -- timing and profiling decide the device after DeviceCB moved the model -----------------------------------------
+
+def test_timing_waits_for_the_gpu_once_the_model_is_there(monkeypatch):
+    "TimingCB (order -1000) decides after DeviceCB's before_fit: a stand-in 'moves' the model to CUDA there."
+    calls = []
+    monkeypatch.setattr(torch.cuda, 'synchronize', lambda *a, **k: calls.append(1))
+    class GpuLearner(Learner):
+        on_gpu = False
+        @property
+        def device(self): return torch.device('cuda' if self.on_gpu else 'cpu')
+    class Move(Callback):
+        order = -200   # DeviceCB's order
+        def before_fit(self): self.learn.on_gpu = True
+    set_seed(0)
+    x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
+    dl = DataLoader(TensorDataset(x, y), batch_size=4)
+    tcb = TimingCB()
+    GpuLearner(nn.Linear(6, 3), (dl, dl), F.cross_entropy, cbs=[Move()]).fit(1, cbs=[tcb])
+    assert tcb._sync and len(calls) >= 2 * (2 + 2)   # at least one wait per stamp of 4 batches
+
+def test_profile_fit_looks_where_the_fit_will_train():
+    from learner_course.learner import DeviceCB
+    learn = _learner(cbs=[DeviceCB('meta')])
+    assert accel._fit_device(learn) == torch.device('meta') and learn.device.type == 'cpu'

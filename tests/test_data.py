@@ -1,180 +1,27 @@
-"""Contracts of `learner_course.data` that the notebook cannot show: where the files come from, in which order,
-what happens to damaged files, and that nothing touches the network.
+"""Contracts of `learner_course.data` (lesson 03) beyond the notebook's inline tests: `fashion_dls` and
+`DataLoaders` (shapes, statistics, subsets, the training order and how to repeat it), `normalize_batch` on any
+device, `show_images`.
 
-Every test runs with a fake home and cache (tmp dirs), no FASHION_MNIST_DIR, and the download replaced by a
-function that fails like an offline machine. The real data source is the Debian package's .gz files,
-decompressed into tmp dirs.
+Tests that need the images read them from the Debian package's files (decompressed into a tmp dir once); the
+others use random tensors. Where the files come from is `tests/test_fashion.py`'s subject.
 """
-import gzip, os, shutil
-from pathlib import Path
 import pytest
 import torch
-import torchvision
 from torch.utils.data import TensorDataset
-import learner_course.data as data
-from learner_course.data import (CLASSES, FILES_MD5, DataLoaders, FashionMNISTError, collate_dict, fashion_dls,
-                                 fashion_mnist, fashion_mnist_root, image_stats, show_images, stratified_subset)
+import learner_course.fashion as fashion
+from learner_course.fashion import FILES_MD5
+from learner_course.data import (CLASSES, DataLoaders, collate_dict, fashion_dls, image_stats, normalize_batch,
+                                 show_images, stratified_subset)
 
-pytestmark = pytest.mark.skipif(not all(data._find(data.DEBIAN_DIR, n) for n in FILES_MD5),
-                                reason='needs the Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist)')
-DEBIAN = data.DEBIAN_DIR
-LABELS = 't10k-labels-idx1-ubyte'
-
-def _offline(root):
-    raise RuntimeError('Error downloading train-images-idx3-ubyte.gz: <urlopen error [Errno -3] no network in tests>')
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    "A fake home and cache, no FASHION_MNIST_DIR, and no network: the download fails like an offline machine."
-    monkeypatch.setenv('HOME', str(tmp_path/'home'))
-    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path/'cache'))
-    monkeypatch.delenv('FASHION_MNIST_DIR', raising=False)
-    monkeypatch.setattr(data, '_download_official', _offline)
-    return tmp_path
 
 @pytest.fixture(scope='session')
 def good_root(tmp_path_factory):
     "A torchvision root (FashionMNIST/raw with the four decompressed files), made once from the Debian files."
+    if not all(fashion._find(fashion.DEBIAN_DIR, n) for n in FILES_MD5):
+        pytest.skip('needs the Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist)')
     root = tmp_path_factory.mktemp('good')
-    for n in FILES_MD5: data._install(data._find(DEBIAN, n), root/'FashionMNIST'/'raw'/n, n, 'test set-up')
+    for n in FILES_MD5: fashion._install(fashion._find(fashion.DEBIAN_DIR, n), root/'FashionMNIST'/'raw'/n, n, 'test set-up')
     return root
-
-def cache_raw(tmp_path): return tmp_path/'cache'/'learner_course'/'FashionMNIST'/'raw'
-
-def leftovers(folder):
-    "Temporary files or folders left in `folder` (there should be none)."
-    return [p.name for p in Path(folder).rglob('*') if p.name.startswith('.')] if Path(folder).exists() else []
-
-def copy_raw(good_root, dest, names=FILES_MD5, gz=()):
-    "Copy some of the good files into `dest`, decompressed, or gzipped when named in `gz`."
-    dest.mkdir(parents=True, exist_ok=True)
-    for n in names:
-        src = good_root/'FashionMNIST'/'raw'/n
-        if n in gz: (dest/f'{n}.gz').write_bytes(gzip.compress(src.read_bytes(), compresslevel=1))
-        else: shutil.copy(src, dest/n)
-    return dest
-
-# --- where the files come from, in order -------------------------------------------------------------------------
-
-def test_torchvision_root_is_used_as_is(good_root, isolated):
-    assert fashion_mnist_root(good_root) == good_root
-    assert not cache_raw(isolated).exists()        # nothing copied
-
-def test_gz_folder_is_decompressed_into_the_cache(isolated):
-    root = fashion_mnist_root(DEBIAN)
-    assert root == isolated/'cache'/'learner_course'
-    assert sorted(p.name for p in cache_raw(isolated).iterdir()) == sorted(FILES_MD5)
-    ds = torchvision.datasets.FashionMNIST(root, train=False, download=False)   # the contract: torchvision reads it
-    assert len(ds) == 10000 and ds.classes == CLASSES
-
-def test_flat_folder_of_decompressed_files(good_root, isolated):
-    src = copy_raw(good_root, isolated/'flat')
-    assert fashion_mnist_root(src) == isolated/'cache'/'learner_course'
-
-def test_cache_falls_back_to_home_dot_cache(good_root, isolated, monkeypatch):
-    monkeypatch.delenv('XDG_CACHE_HOME')
-    assert fashion_mnist_root(DEBIAN) == isolated/'home'/'.cache'/'learner_course'
-
-def test_env_var_is_used_and_path_beats_it(good_root, isolated, monkeypatch):
-    monkeypatch.setenv('FASHION_MNIST_DIR', str(good_root))
-    assert fashion_mnist_root() == good_root
-    monkeypatch.setenv('FASHION_MNIST_DIR', str(isolated/'nope'))
-    assert fashion_mnist_root(good_root) == good_root
-    with pytest.raises(FileNotFoundError, match='FASHION_MNIST_DIR'): fashion_mnist_root()
-
-def test_cache_comes_before_debian(good_root, isolated, monkeypatch):
-    copy_raw(good_root, cache_raw(isolated))
-    monkeypatch.setattr(data, 'DEBIAN_DIR', isolated/'no-debian')
-    assert fashion_mnist_root() == isolated/'cache'/'learner_course'
-
-def test_debian_fills_the_cache_without_network(isolated):
-    root = fashion_mnist_root()
-    assert sorted(p.name for p in cache_raw(isolated).iterdir()) == sorted(FILES_MD5)
-    assert len(fashion_mnist(train=False)) == 10000 and root == isolated/'cache'/'learner_course'
-
-def test_partial_cache_is_completed_from_debian(good_root, isolated):
-    copy_raw(good_root, cache_raw(isolated), names=[LABELS])
-    fashion_mnist_root()
-    assert sorted(p.name for p in cache_raw(isolated).iterdir()) == sorted(FILES_MD5)
-
-def test_download_is_the_last_resort(good_root, isolated, monkeypatch):
-    monkeypatch.setattr(data, 'DEBIAN_DIR', isolated/'no-debian')
-    calls = []
-    def fake_download(root):
-        calls.append(root); copy_raw(good_root, root/'FashionMNIST'/'raw')
-    monkeypatch.setattr(data, '_download_official', fake_download)
-    assert fashion_mnist_root() == isolated/'cache'/'learner_course'
-    assert fashion_mnist_root() == isolated/'cache'/'learner_course'
-    assert calls == [isolated/'cache'/'learner_course']            # once: the second call finds the cache
-
-def test_failed_download_leaves_nothing(isolated, monkeypatch):
-    "The real `_download_official`, with torchvision's download failing halfway: no partial file in the cache."
-    monkeypatch.setattr(data, 'DEBIAN_DIR', isolated/'no-debian')
-    monkeypatch.setattr(data, '_download_official', _real_download)
-    class HalfDownload:
-        def __init__(self, root, download=False, **kw):
-            raw = Path(root)/'FashionMNIST'/'raw'; raw.mkdir(parents=True)
-            (raw/'train-images-idx3-ubyte.gz').write_bytes(b'\x1f\x8b partial')
-            raise RuntimeError('Error downloading train-images-idx3-ubyte.gz: connection reset')
-    monkeypatch.setattr(torchvision.datasets, 'FashionMNIST', HalfDownload)
-    with pytest.raises(FashionMNISTError, match='connection reset'): fashion_mnist_root()
-    assert list(cache_raw(isolated).iterdir()) == [] and leftovers(isolated/'cache') == []
-
-_real_download = data._download_official
-
-# --- nothing available, wrong paths --------------------------------------------------------------------------------
-
-def test_offline_without_data_names_every_way_to_get_it(isolated, monkeypatch):
-    monkeypatch.setattr(data, 'DEBIAN_DIR', isolated/'no-debian')
-    with pytest.raises(FashionMNISTError) as e: fashion_mnist_root()
-    msg = str(e.value)
-    for hint in ('apt-get install dataset-fashion-mnist', 'FASHION_MNIST_DIR', 'internet', 'no network in tests'):
-        assert hint in msg, hint
-
-def test_download_false_does_not_download(isolated, monkeypatch):
-    monkeypatch.setattr(data, 'DEBIAN_DIR', isolated/'no-debian')
-    monkeypatch.setattr(data, '_download_official', lambda root: pytest.fail('must not download'))
-    with pytest.raises(FashionMNISTError, match='apt-get install dataset-fashion-mnist'): fashion_mnist_root(download=False)
-
-def test_wrong_path_is_named(isolated):
-    with pytest.raises(FileNotFoundError, match='/no/such/dir'): fashion_mnist_root('/no/such/dir')
-
-def test_incomplete_folder_names_the_missing_files(good_root, isolated):
-    src = copy_raw(good_root, isolated/'some', names=[LABELS])
-    with pytest.raises(FileNotFoundError, match='train-images-idx3-ubyte'): fashion_mnist_root(src)
-
-# --- damaged files ----------------------------------------------------------------------------------------------------
-
-def test_truncated_gz_is_refused_and_leaves_no_partial_file(good_root, isolated):
-    src = copy_raw(good_root, isolated/'src', gz=(LABELS,))
-    (src/f'{LABELS}.gz').write_bytes((src/f'{LABELS}.gz').read_bytes()[:2000])
-    with pytest.raises(FashionMNISTError, match=f'{LABELS}.gz is damaged or truncated'): fashion_mnist_root(src)
-    assert not (cache_raw(isolated)/LABELS).exists() and leftovers(isolated/'cache') == []
-
-def test_wrong_content_is_caught_by_checksum(good_root, isolated):
-    src = copy_raw(good_root, isolated/'src', gz=(LABELS,))
-    content = bytearray(gzip.decompress((src/f'{LABELS}.gz').read_bytes())); content[500] ^= 1
-    (src/f'{LABELS}.gz').write_bytes(gzip.compress(bytes(content)))   # a valid gzip of the wrong bytes
-    with pytest.raises(FashionMNISTError, match='MD5'): fashion_mnist_root(src)
-    assert not (cache_raw(isolated)/LABELS).exists() and leftovers(isolated/'cache') == []
-
-def test_damaged_debian_file_says_reinstall(good_root, isolated, monkeypatch):
-    deb = copy_raw(good_root, isolated/'debian', gz=(LABELS,))
-    gz = bytearray((deb/f'{LABELS}.gz').read_bytes()); gz[-6] ^= 0xff   # flip a byte of the CRC/length trailer
-    (deb/f'{LABELS}.gz').write_bytes(bytes(gz))
-    monkeypatch.setattr(data, 'DEBIAN_DIR', deb)
-    with pytest.raises(FashionMNISTError, match='apt-get install --reinstall dataset-fashion-mnist'): fashion_mnist_root()
-
-def test_damaged_cache_file_says_delete_it(good_root, isolated):
-    raw = copy_raw(good_root, cache_raw(isolated))
-    b = bytearray((raw/LABELS).read_bytes()); b[-1] ^= 1; (raw/LABELS).write_bytes(bytes(b))
-    with pytest.raises(FashionMNISTError, match=f'delete {raw/LABELS}'): fashion_mnist_root()
-
-def test_damaged_torchvision_root_is_named(good_root, isolated):
-    root = isolated/'tv'; copy_raw(good_root, root/'FashionMNIST'/'raw')
-    p = root/'FashionMNIST'/'raw'/LABELS
-    b = bytearray(p.read_bytes()); b[9] ^= 1; p.write_bytes(bytes(b))
-    with pytest.raises(FashionMNISTError, match=str(p)): fashion_mnist_root(root)
 
 # --- fashion_dls and DataLoaders ---------------------------------------------------------------------------------------
 
@@ -203,8 +50,14 @@ def test_fashion_dls_reproducible_and_flatten(good_root):
 
 def test_fashion_dls_reads_files_once_per_process(good_root, monkeypatch):
     fashion_dls(subset=60, path=good_root)
-    monkeypatch.setattr(data, 'fashion_mnist', lambda *a, **k: pytest.fail('files read again'))
+    monkeypatch.setattr(fashion, 'fashion_mnist', lambda *a, **k: pytest.fail('files read again'))
     assert len(fashion_dls(subset=60, path=good_root).train.dataset) == 60
+
+def test_fashion_dls_leaves_the_cached_tensors_alone(good_root):
+    x, _ = fashion.fashion_mnist_tensors(good_root, train=True)
+    before = x[:100].clone()
+    fashion_dls(path=good_root); fashion_dls(subset=600, path=good_root)
+    assert torch.equal(x[:100], before)
 
 def test_fashion_dls_full_size(good_root):
     dls = fashion_dls(path=good_root)
@@ -253,3 +106,73 @@ def test_show_images_accepts_batches_and_names(good_root):
         plt.close(fig)
     show_images(x, ['a'] * 6, nrows=2); assert plt.gcf().axes[0].get_title() == 'a'; plt.close('all')
     with pytest.raises(ValueError, match='one label per image'): show_images(x, y[:2])
+
+# --- the training order: who decides it, and how to repeat it ---------------------------------------------------------
+
+def _order(dl): return torch.cat([yb for _, yb in dl])
+
+def _ds(n=64): return TensorDataset(torch.arange(float(n)), torch.arange(n))
+
+def test_every_training_loader_has_its_own_generator():
+    for seed in (None, 0):
+        dls = DataLoaders.from_dsets(_ds(), _ds(), bs=8, seed=seed)
+        assert isinstance(dls.train.generator, torch.Generator)
+
+def test_global_seed_decides_the_order_when_no_seed_is_given():
+    torch.manual_seed(0); a = _order(DataLoaders.from_dsets(_ds(), _ds(), bs=8).train)
+    torch.manual_seed(0); b = _order(DataLoaders.from_dsets(_ds(), _ds(), bs=8).train)
+    torch.manual_seed(1); c = _order(DataLoaders.from_dsets(_ds(), _ds(), bs=8).train)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+def test_explicit_seed_ignores_the_global_state():
+    torch.manual_seed(0); a = _order(DataLoaders.from_dsets(_ds(), _ds(), bs=8, seed=5).train)
+    torch.manual_seed(1); b = _order(DataLoaders.from_dsets(_ds(), _ds(), bs=8, seed=5).train)
+    assert torch.equal(a, b)
+
+def test_existing_loader_is_replayed_by_reseeding_its_generator():
+    dls = DataLoaders.from_dsets(_ds(), _ds(), bs=8, seed=0)
+    e1, e2 = _order(dls.train), _order(dls.train)
+    assert not torch.equal(e1, e2)                       # each epoch a new order
+    torch.manual_seed(0); e3 = _order(dls.train)
+    assert not torch.equal(e3, e1)                       # the global seed does not rewind a loader
+    dls.train.generator.manual_seed(0)
+    assert torch.equal(_order(dls.train), e1)            # reseeding its generator does
+
+def test_rng_snapshot_restores_the_loader_order():
+    "`get_rng_state(dls)` snapshots the loader's generator (checkpoints rely on it); a restore replays the epoch."
+    from learner_course.rng import get_rng_state, set_rng_state
+    dls = DataLoaders.from_dsets(_ds(), _ds(), bs=8)      # seed=None: still a generator to snapshot
+    _order(dls.train)
+    state = get_rng_state(dls)
+    assert len(state['generators']) == 1
+    nxt = _order(dls.train)
+    set_rng_state(state, dls)
+    assert torch.equal(_order(dls.train), nxt)
+
+def test_set_seed_then_a_fresh_fashion_dls_repeats(good_root):
+    from learner_course import set_seed
+    def run(s, **kw):
+        set_seed(s); dls = fashion_dls(bs=50, subset=300, path=good_root, **kw)
+        return dls.train.dataset.tensors[1], _order(dls.train), _order(dls.train)
+    for kw in (dict(), dict(seed=None)):
+        a, b = run(0, **kw), run(0, **kw)
+        assert all(torch.equal(x, y) for x, y in zip(a, b)), kw      # subset, first and second epoch
+    assert not torch.equal(run(0, seed=None)[1], run(1, seed=None)[1])   # seed=None: the global seed decides
+
+# --- normalize_batch ----------------------------------------------------------------------------------------------------
+
+def test_normalize_batch_scalar_per_channel_uint8_and_no_mutation():
+    x = torch.randint(0, 256, (2, 3, 4, 4), dtype=torch.uint8)
+    m, s = torch.tensor([10., 100., 200.]), torch.tensor([1., 2., 4.])
+    torch.testing.assert_close(normalize_batch(x, m, s), (x.float() - m[:, None, None]) / s[:, None, None])
+    torch.testing.assert_close(normalize_batch(x, 100, 50), (x.float() - 100) / 50)
+    assert normalize_batch(x, m.double(), s.double()).dtype == torch.float32
+    xf = torch.rand(2, 3, 4, 4); x0 = xf.clone()
+    normalize_batch(xf, 0.5, 0.2); assert torch.equal(xf, x0)
+
+def test_normalize_batch_follows_the_batch_device():
+    "CPU statistics, a batch elsewhere (the meta device stands in for a GPU): the result stays on the batch's device."
+    xm = torch.empty(2, 3, 4, 4, dtype=torch.uint8, device='meta')
+    for m, s in ((torch.tensor([1., 2., 3.]), torch.tensor([1., 1., 2.])), (0.5, 0.2), (torch.tensor(0.5), torch.tensor(0.2))):
+        out = normalize_batch(xm, m, s)
+        assert (out.device.type, out.dtype, out.shape) == ('meta', torch.float32, xm.shape)

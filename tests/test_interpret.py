@@ -1,4 +1,4 @@
-"""Lesson 10 (`learner_course.interpret`): ClassificationInterpretation against hand-computed numbers, and its errors.
+"""Lesson 16 (`learner_course.interpret`): ClassificationInterpretation against hand-computed numbers, and its errors.
 
 Predictions here are small hand-made tensors (and random ones where only consistency matters, as marked);
 one test trains nothing but runs a tiny model through a Learner to check the `learn` entry points.
@@ -10,9 +10,11 @@ import torch.nn.functional as F
 import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt
-from learner_course.interpret import (ClassificationInterpretation, confusion_matrix_from, precision_recall_f1,
-                                      confusion_by_hand, precision_recall)
-from learner_course.learner import Learner, Callback, set_seed
+from learner_course.interpret import ClassificationInterpretation, confusion_matrix_from, precision_recall_f1
+from learner_course.exercises.l16 import confusion_by_hand, precision_recall   # the exercises' reference answers
+from learner_course.learner import Learner
+from learner_course.events import Callback
+from learner_course.rng import set_seed
 from learner_course.data import CLASSES
 
 # 8 items, 3 classes, worked out on paper:
@@ -67,6 +69,18 @@ def test_losses_probs_and_top_losses():
     probs = logits.softmax(1)                                      # probabilities are used as they are
     assert torch.allclose(ClassificationInterpretation.from_preds(probs, t).losses, it.losses, atol=1e-6)
 
+def test_from_preds_detaches_and_keeps_everything_on_the_cpu():
+    logits = (F.one_hot(P, 3).float() * 3).requires_grad_()
+    it = ClassificationInterpretation.from_preds(logits, T, inputs=torch.rand(8, 16))
+    assert not it.preds.requires_grad and not it.losses.requires_grad
+    assert {t.device.type for t in (it.preds, it.targs, it.probs, it.decoded, it.losses, it.inputs)} == {'cpu'}
+    assert torch.equal(it.confusion_matrix(), CM)
+
+def test_interpret_has_no_exercise_code():
+    import inspect, learner_course.interpret as I
+    src = inspect.getsource(I)
+    assert 'exercises' not in src and 'confusion_by_hand' not in src and 'check_' not in src
+
 def test_vocab_defaults():
     ten = ClassificationInterpretation.from_preds(torch.randn(5, 10), torch.arange(5))   # random logits: only names matter
     assert ten.vocab == CLASSES
@@ -105,7 +119,7 @@ def test_from_learner_and_constructor_agree_and_clean_up():
     n_cbs = len(learn.cbs)
     a, b = ClassificationInterpretation(learn), ClassificationInterpretation.from_learner(learn)
     assert torch.equal(a.confusion_matrix(), b.confusion_matrix()) and len(a) == 20
-    with torch.no_grad(): want = learn.model(x).argmax(1)
+    with torch.no_grad(): want = learn.model(x.to(learn.device)).argmax(1).cpu()   # get_preds put the model on the default device
     assert torch.equal(a.decoded, want) and torch.equal(a.targs, y) and torch.equal(a.inputs, x)
     assert len(learn.cbs) == n_cbs                               # the input-collecting callback is removed
     other = [(x[:5], y[:5])]

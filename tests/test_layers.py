@@ -120,8 +120,3 @@ def test_multitask_loss_weighted_sum_and_errors():
     assert set(mtl.last) == {'a', 'b'} and not mtl.last['a'].requires_grad
     with pytest.raises(TypeError, match='return dict'): mtl(p['a'], y)
     with pytest.raises(ValueError, match=r"lack \['b'\]"): mtl(dict(a=p['a']), y)
-
-def test_moved_names_still_importable_from_layers():
-    "AugmentCB, freeze, unfreeze and export_model moved to lesson 19's `transfer`; the old import keeps working."
-    from learner_course import layers, transfer
-    for n in ('AugmentCB', 'freeze', 'unfreeze', 'export_model'): assert getattr(layers, n) is getattr(transfer, n)

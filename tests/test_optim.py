@@ -1,4 +1,4 @@
-"""Contracts of `learner_course.optim` and `learner_course.losses` beyond the lesson's inline tests.
+"""Contracts of `learner_course.optim` (lesson 01) beyond the lesson's inline tests.
 
 Parity with PyTorch over a grid of configurations, resuming from a state_dict, PyTorch schedulers driving our
 optimizers, clipping parity, and bad input leaving things unchanged. Tiny random models and data (unit tests).
@@ -9,7 +9,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from learner_course.optim import SGD, Adam, AdamW, clip_grad_norm, clip_grad_value, find_nonfinite
-from learner_course.losses import cross_entropy, focal_loss, LabelSmoothingCE, logsumexp
 
 def _model(seed=0):
     torch.manual_seed(seed)
@@ -119,26 +118,3 @@ def test_find_nonfinite_names_the_culprits():
     found = find_nonfinite(m)
     assert '2.bias weights: 1 NaN, 0 inf (of 3)' in found
     assert len(found) == 5 and sum('gradient' in s for s in found) == 4   # NaN output: every gradient is NaN
-
-@pytest.mark.parametrize('shape', [(7, 4), (3, 4, 5), (2, 4, 3, 3)])
-@pytest.mark.parametrize('eps', [0., 0.2])
-@pytest.mark.parametrize('weighted', [False, True])
-def test_cross_entropy_matches_torch(shape, eps, weighted):
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(*shape, generator=g, dtype=torch.float64) * 4
-    y = torch.randint(0, shape[1], shape[:1] + shape[2:], generator=g)
-    w = torch.rand(shape[1], generator=g, dtype=torch.float64) + 0.1 if weighted else None
-    for red in ('mean', 'sum', 'none'):
-        torch.testing.assert_close(cross_entropy(x, y, w, red, eps), F.cross_entropy(x, y, w, reduction=red, label_smoothing=eps))
-    torch.testing.assert_close(LabelSmoothingCE(eps, w)(x, y), F.cross_entropy(x, y, w, label_smoothing=eps))
-
-def test_focal_loss_reduces_to_cross_entropy_and_bad_targets():
-    x, y = torch.randn(6, 3), torch.tensor([0, 1, 2, 2, 1, 0])
-    torch.testing.assert_close(focal_loss(x, y, gamma=0.), F.cross_entropy(x, y))
-    assert (focal_loss(x, y, gamma=2., reduction='none') <= F.cross_entropy(x, y, reduction='none')).all()
-    with pytest.raises(TypeError, match=r'target\.long\(\)'): focal_loss(x, y.float())
-    with pytest.raises(TypeError, match='int64'): cross_entropy(x, y.int())
-
-def test_logsumexp_extremes():
-    x = torch.tensor([[1e4, 1e4], [-1e4, -1e4], [float('-inf'), 0.]])
-    torch.testing.assert_close(logsumexp(x), torch.logsumexp(x, -1))

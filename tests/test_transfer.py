@@ -7,7 +7,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
-from learner_course.learner import Learner, Callback
+from learner_course.learner import Learner
+from learner_course.events import Callback
 from learner_course.layers import ResidualBlock, Mish
 from learner_course.transfer import (AugmentCB, layer_groups, freeze, unfreeze, n_trainable, discriminative_opt,
                                      export_model)
@@ -40,8 +41,7 @@ def test_layer_groups_refuses_own_parameters():
     n = N(); assert layer_groups(n) == [n.lin]
 
 def test_freeze_on_learner_recreates_optimizer_with_trainable_params_only():
-    learn = Learner(_mlp(), _dls(), F.cross_entropy, lr=0.1)
-    learn.logger = lambda row: None
+    learn = Learner(_mlp(), _dls(), F.cross_entropy, lr=0.1, logger=None)
     freeze(learn)
     in_opt = {id(p) for pg in learn.opt.param_groups for p in pg['params']}
     assert in_opt == {id(p) for p in learn.model.parameters() if p.requires_grad}
@@ -52,8 +52,7 @@ def test_freeze_on_learner_recreates_optimizer_with_trainable_params_only():
 def test_discriminative_opt_groups_and_lrs():
     m = _mlp()
     of = discriminative_opt(m, [1e-3, 1e-2, 1e-1], momentum=0.9, opt=torch.optim.SGD)
-    learn = Learner(m, _dls(), F.cross_entropy, opt_func=of)
-    learn.logger = lambda row: None
+    learn = Learner(m, _dls(), F.cross_entropy, opt_func=of, logger=None)
     freeze(learn, until=1)
     assert [pg['lr'] for pg in learn.opt.param_groups] == [1e-2, 1e-1]
     assert all(pg['momentum'] == 0.9 for pg in learn.opt.param_groups)
@@ -69,8 +68,7 @@ def test_gradual_unfreeze_trainable_counts_per_epoch():
     class Count(Callback):
         order = 100
         def before_train(self): counts.append(n_trainable(self.learn))
-    learn = Learner(_mlp(), _dls(), F.cross_entropy, lr=0.1, cbs=[Count()])
-    learn.logger = lambda row: None
+    learn = Learner(_mlp(), _dls(), F.cross_entropy, lr=0.1, cbs=[Count()], logger=None)
     learn.fit(4, cbs=[GradualUnfreeze()])
     assert counts == [12, 42, 67, 67]
     learn.fit(2, cbs=[GradualUnfreeze()])              # each fit starts again from the head
@@ -83,8 +81,7 @@ def test_augment_cb_train_only_and_order():
         def before_batch(self): seen.setdefault(self.training, self.learn.xb.clone())
     x = torch.randn(8, 1, 4, 4, generator=G()); y = torch.zeros(8, dtype=torch.long)   # random test images
     dls = DataLoader(TensorDataset(x, y), 8), DataLoader(TensorDataset(x, y), 8)
-    learn = Learner(nn.Sequential(nn.Flatten(), nn.Linear(16, 2)), dls, F.cross_entropy)
-    learn.logger = lambda row: None
+    learn = Learner(nn.Sequential(nn.Flatten(), nn.Linear(16, 2)), dls, F.cross_entropy, logger=None)
     learn.fit(1, cbs=[AugmentCB(lambda t: t.flip(-1)), Spy()])
     torch.testing.assert_close(seen[True], x.flip(-1)); torch.testing.assert_close(seen[False], x)
     assert -200 < AugmentCB(lambda t: t).order < 0

@@ -12,7 +12,9 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 from torch.optim.optimizer import register_optimizer_step_post_hook
 from . import ExerciseError, attempt, checks
-from ..learner import Learner, Callback, set_seed
+from ..learner import Learner
+from ..events import Callback
+from ..rng import set_seed
 from ..metrics import Accuracy
 from ..data import fashion_dls
 from ..init import simple_cnn
@@ -128,10 +130,11 @@ def _train(recipe, dls, name): # a recipe function; the subset; its name for mes
         if getattr(getattr(learn.dls, 'train', None), 'dataset', None) is not dls.train.dataset:
             raise ExerciseError("the Learner must train on the images you are given (dls.train): the comparison with the "
                                 "baseline is on the same 2,000 images. Build it with Learner(model, dls, ...).")
-        learn.logger = lambda row: None   # no epoch lines from the check
         set_seed(0)
         before, proj = steps[0], _Projection(steps, steps[0])
-        if attempt(_guarded(lambda n: learn.fit(n, cbs=[proj]), f'{name} (training)'), epochs) is _OverBudget:
+        def fit(n):
+            with learn.no_logging(): learn.fit(n, cbs=[proj])   # no epoch lines from the check
+        if attempt(_guarded(fit, f'{name} (training)'), epochs) is _OverBudget:
             if proj.per_epoch is None: raise over(f': it passed the budget in the first of its {epochs} epochs')
             total = before + epochs * proj.per_epoch
             raise over(f': {before} steps before it returned the Learner, then {epochs} epochs of {proj.per_epoch} steps, '

@@ -92,8 +92,7 @@ def my_recipe(dls):
         ('trains inside the recipe', '''
 def my_recipe(dls):
     learn = Learner(resnet((16, 32, 64)), dls, F.cross_entropy, lr=1e-2, opt_func=torch.optim.AdamW)
-    learn.logger = lambda row: None
-    learn.fit(2)
+    with learn.no_logging(): learn.fit(2)
     return learn, 2
 ''', 'before it returned the Learner'),
         ('returns the model, not a Learner', '''
