@@ -1,4 +1,4 @@
-"""Benchmark: the cost of `ActivationStats` (histograms on) and `GradientStats` on the lesson-05 CNN.
+"""Benchmark: the cost of `ActivationStats` (histograms on) and `GradientStats` on the lesson-09 CNN.
 
 Trains the lesson model on a Fashion-MNIST subset with and without the stats callbacks and prints the wall-time and
 CPU-time ratios (target <= 1.15x), the share of the fit spent inside the hooks, the peak Python memory (tracemalloc),
@@ -15,12 +15,13 @@ import argparse, os, random, resource, statistics, time, tracemalloc, warnings
 warnings.filterwarnings('ignore', category=FutureWarning)
 import torch
 from torch import nn
-from learner_course.learner import Learner, set_seed
+from learner_course.learner import Learner
+from learner_course.rng import set_seed
 from learner_course.data import fashion_dls
 from learner_course.hooks import ActivationStats, GradientStats
 
 def cnn():
-    "The lesson-05 CNN."
+    "The lesson-09 CNN."
     def cr(ni, nf, ks=3, act=True):
         c = nn.Conv2d(ni, nf, ks, stride=2, padding=ks//2)
         return nn.Sequential(c, nn.ReLU()) if act else c
@@ -41,7 +42,7 @@ def run(dls, cbs, trace=False):
     "One epoch (train + valid); returns (wall seconds, CPU seconds, peak traced bytes or None)."
     set_seed(0)
     learn = Learner(cnn(), dls, lr=0.6, cbs=cbs)
-    learn.logger = lambda row: None
+    learn.logger = None
     if trace: tracemalloc.start()
     t0, c0 = time.perf_counter(), time.process_time()
     learn.fit(1)
@@ -77,7 +78,7 @@ def main():
                 cbs = mk(); _time_hook(cbs[0], k); dt, _, _ = run(dls, cbs)
                 fracs.append(in_hook[k] / dt); in_hook[k] = 0.
             share[k] = statistics.median(fracs)
-    print(f"lesson-05 CNN, {a.n} images, bs {a.bs}, 1 epoch, {a.reps} repetitions in shuffled order, {a.threads} threads")
+    print(f"lesson-09 CNN, {a.n} images, bs {a.bs}, 1 epoch, {a.reps} repetitions in shuffled order, {a.threads} threads")
     print(f"{'config':<27}{'median wall s':>14}{'wall ratio (range)':>24}{'CPU ratio':>11}{'peak traced MB':>16}{'stats kept':>12}")
     for k in configs:
         rw = [w / p for w, p in zip(wall[k], wall['plain'])]; rc = [c / p for c, p in zip(cpu[k], cpu['plain'])]

@@ -9,7 +9,9 @@ import contextlib, time, warnings
 import torch
 from torch import nn
 import matplotlib.pyplot as plt
-from .learner import Callback, TrainCB, DeviceCB, CancelStepException, CancelFitException, default_device
+from .events import Callback, CancelStepException, CancelFitException
+from .learner import TrainCB
+from .callbacks import DeviceCB, default_device
 
 # %% ../nbs/14_speed.ipynb #a0e0c1ac
 _PHASES = ('data', 'forward', 'backward', 'step', 'other')

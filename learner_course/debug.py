@@ -164,10 +164,7 @@ class GradientReport(list):
 
 def _grad_scale(learn):
     "The factor `learn`'s gradients are multiplied by after backward: the loss scale of an enabled scaler, else 1."
-    s = getattr(learn, 'grad_scale', None)
-    if s is not None: return float(s)
-    sc = getattr(learn, 'scaler', None) or getattr(getattr(learn, 'trainer', None), 'scaler', None)
-    return float(sc.get_scale()) if sc is not None and sc.is_enabled() else 1.
+    return float(getattr(learn, 'grad_scale', 1.))
 
 def _grad_rows(params, vanish, explode, rel_vanish, scale=1.):
     rows = []
@@ -254,9 +251,7 @@ class GradNormCB(Callback):
     def after_step(self):
         n, self._pending = self._pending, None
         if n is None: return
-        skipped = getattr(self.learn, 'step_skipped', None)
-        if skipped is None: skipped = self._scale != 1. and not bool(torch.isfinite(n))   # a scaler skips inf/nan steps
-        if skipped: self.skipped += 1
+        if self.learn.step_skipped: self.skipped += 1   # the loss scaler skipped it (lesson 14)
         else: self._norms.append(n)
     @property
     def norms(self):

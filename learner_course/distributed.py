@@ -8,7 +8,10 @@ import io, os, re, sys, signal, subprocess, contextlib, warnings
 from datetime import timedelta
 from pathlib import Path
 import torch
-from .learner import TrainCB, DeviceCB, CancelStepException
+from .learner import TrainCB
+from .callbacks import DeviceCB
+from .events import CancelStepException
+from .inference import model_file
 from .accel import amp_choice
 
 # %% ../nbs/17_distributed.ipynb #86d6f4d0
@@ -226,4 +229,4 @@ class DistributedCB(TrainCB):
             try: self.learn.save(name, with_opt=with_opt)
             finally: self.learn.model = model
         acc.wait_for_everyone()
-        return self.learn._model_file(name)
+        return model_file(self.learn, name)

@@ -2,12 +2,13 @@
 
 # %% auto #0
 __all__ = ['check_model', 'as_loaders', 'check_lr', 'check_opt_func', 'check_loss_func', 'check_fit_args', 'label_problem',
-           'explain_loss_error', 'check_elementwise_shapes', 'infer_loss_func', 'check_batch', 'first_batch_check',
-           'NonFiniteError', 'NonFiniteStop']
+           'explain_loss_error', 'check_elementwise_shapes', 'infer_loss_func', 'hooks_hidden', 'check_batch',
+           'first_batch_check', 'NonFiniteError', 'NonFiniteStop']
 
 # %% ../nbs/A2_guard_rails.ipynb #219fcc7d
 import math, warnings
 from collections.abc import Mapping
+from contextlib import contextmanager
 import torch
 from torch import nn
 from torch.utils.data import Dataset
@@ -150,6 +151,19 @@ def _nonfinite_inputs(xb):
             if n: return k, n
     return None
 
+_HOOKS = ('_forward_hooks', '_forward_pre_hooks', '_forward_hooks_with_kwargs', '_forward_pre_hooks_with_kwargs',
+          '_forward_hooks_always_called')
+
+@contextmanager
+def hooks_hidden(model:nn.Module): # the model whose forward hooks to hide
+    "Within the block, the model's forward hooks are not called (so a check's forward pass is invisible to them)."
+    saved = [(m, a, getattr(m, a)) for m in model.modules() for a in _HOOKS if hasattr(m, a)]
+    try:
+        for m, a, d in saved: setattr(m, a, type(d)())
+        yield
+    finally:
+        for m, a, d in saved: setattr(m, a, d)
+
 def check_batch(learn, b, phase:str): # the Learner; a batch; 'training' or 'validation'
     "Run one batch through the learner's model and loss without changing anything; raise a clear error on a problem."
     where = f"the first batch of the {phase} loader"
@@ -167,7 +181,7 @@ def check_batch(learn, b, phase:str): # the Learner; a batch; 'training' or 'val
         learn.model.eval()
         learn.xb, learn.yb = to_device((xb, yb), learn.device)
         try:
-            with torch.no_grad(): learn.predict()
+            with torch.no_grad(), hooks_hidden(learn.model): learn.predict()
         except Exception: return   # e.g. a callback reshapes batches before the model sees them: the fit will tell
         pred, yb = learn.pred, learn.yb
         if yb is None: return

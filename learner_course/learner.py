@@ -139,6 +139,11 @@ class Learner:
         "Number of batches in the current DataLoader."
         return len(self.dl)
     @property
+    def grad_scale(self):
+        "The factor gradients carry right after backward: the loss scaler's scale (lesson 14), else 1."
+        s = self.scaler
+        return float(s.get_scale()) if s is not None and s.is_enabled() else 1.
+    @property
     def device(self):
         "The device the model's parameters are on."
         p = next(self.model.parameters(), None)
@@ -198,7 +203,7 @@ class Learner:
 
     def _all_batches(self):
         for self.iter, self.batch in enumerate(self.dl):
-            self.pred = self.loss = None
+            self.pred, self.loss, self.step_skipped = None, None, False
             self.xb, self.yb = self.split_batch(self.batch)
             self._one_batch()
             if self.training: self.train_iter += 1

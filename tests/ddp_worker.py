@@ -7,7 +7,9 @@ sleep there instead (alive but stuck), which only the process-group timeout can 
 import argparse, json, os, time
 import torch
 from torch import nn
-from learner_course.learner import Learner, Callback, set_seed
+from learner_course.learner import Learner
+from learner_course.events import Callback
+from learner_course.rng import set_seed
 from learner_course.metrics import Accuracy
 from learner_course.data import fashion_dls
 

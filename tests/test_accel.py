@@ -5,7 +5,10 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
-from learner_course.learner import Learner, Callback, TrainCB, set_seed, atomic_save
+from learner_course.learner import Learner, TrainCB
+from learner_course.events import Callback
+from learner_course.rng import set_seed
+from learner_course.persist import atomic_save
 from learner_course.accel import (MixedPrecision, GradientAccumulation, GradientClipping, TimingCB, CompileCB,
                                   is_compiled, layer_times, amp_dtype, amp_choice, cpu_bf16_native, channels_last_pays)
 import learner_course.accel as accel
@@ -325,6 +328,6 @@ def test_timing_waits_for_the_gpu_once_the_model_is_there(monkeypatch):
     assert tcb._sync and len(calls) >= 2 * (2 + 2)   # at least one wait per stamp of 4 batches
 
 def test_profile_fit_looks_where_the_fit_will_train():
-    from learner_course.learner import DeviceCB
+    from learner_course.callbacks import DeviceCB
     learn = _learner(cbs=[DeviceCB('meta')])
     assert accel._fit_device(learn) == torch.device('meta') and learn.device.type == 'cpu'

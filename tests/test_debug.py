@@ -173,12 +173,6 @@ def test_grad_norm_cb_unscales_and_leaves_out_skipped_steps():
     skip = D.GradNormCB(); learn = _tiny([ScaledTrainCB(bad_iter=2), skip]); learn.fit(1)
     assert skip.skipped == 1 and len(skip.norms) == 3 and all(map(math.isfinite, skip.norms))
 
-def test_grad_norm_cb_without_the_skip_flag_uses_finiteness():
-    class NoFlag(ScaledTrainCB):
-        def step(self): self.learn.scaler.step(self.learn.opt); self.learn.scaler.update()
-    skip = D.GradNormCB(); _tiny([NoFlag(bad_iter=1), skip]).fit(1)
-    assert skip.skipped == 1 and len(skip.norms) == 3
-
 def test_grad_norm_cb_under_accumulation_one_norm_per_real_step():
     from learner_course.accel import GradientAccumulation
     gn = D.GradNormCB(); _tiny([GradientAccumulation(2), gn]).fit(1)

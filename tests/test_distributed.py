@@ -108,7 +108,7 @@ def test_missing_accelerate_names_the_extra(monkeypatch):
 
 def test_accumulation_clips_only_real_steps_and_publishes_no_scaler():
     "DistributedCB(grad_accum=2) in one process: steps between syncs are cancelled, so clipping runs once per real step."
-    from learner_course.learner import Callback
+    from learner_course.events import Callback
     from learner_course.accel import GradientClipping
     class Seen(Callback):
         def before_fit(self): self.scalers, self.skipped = [], []

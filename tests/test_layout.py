@@ -12,7 +12,7 @@ LIB = sorted(p for p in PKG.glob('*.py') if p.name not in ('_modidx.py', '__init
 # Modules below `learner` (ARCHITECTURE.md, "Layers"): they reach the learner through `self.learn` or a `learn` argument.
 BELOW = {'events', 'optim', 'losses', 'data', 'fashion', 'rng', 'histograms', 'persist', 'metrics', 'callbacks',
          'inference', 'schedule', 'tracking', 'checkpoint', 'guards', 'progress'}
-MAX_LINES = 340   # "about 300 lines": code a reader can hold in their head
+MAX_LINES = 350   # "about 300 lines": code a reader can hold in their head
 
 def imports(path):
     "The package modules `path` imports (relative imports, resolved to top-level names)."
