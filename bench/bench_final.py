@@ -48,12 +48,12 @@ def main():
     print(f"final recipe: {a.epochs} epochs, bs {R.bs}, lr {R.lr}, widths {R.widths}, label smoothing {R.label_smoothing}, "
           f"mixed precision {_amp_pays(default_device())}, channels-last, {a.threads} threads, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
-    learn = train_final(epochs=a.epochs, subset=a.subset, out=None, progress=False, act_stats=False)
-    acc_l = learn.epoch_metrics['accuracy']
-    print(f"Learner:     test accuracy {acc_l:.4f}  wall {learn.train_time:6.1f} s  CPU {learn.train_cpu_time:6.1f} s")
+    res = train_final(epochs=a.epochs, subset=a.subset, out=None, progress=False, act_stats=False)
+    print(f"Learner:     test accuracy {res.accuracy:.4f}  wall {res.train_seconds:6.1f} s  CPU {res.cpu_seconds:6.1f} s"
+          f"  ({res.precision}, {res.layout}, {res.device})")
     if a.skip_loop: return
     acc_h, wall_h, cpu_h = hand_loop(a.epochs, a.subset)
     print(f"hand loop:   test accuracy {acc_h:.4f}  wall {wall_h:6.1f} s  CPU {cpu_h:6.1f} s")
-    print(f"Learner / hand loop: wall {learn.train_time / wall_h:.2f}x, CPU {learn.train_cpu_time / cpu_h:.2f}x")
+    print(f"Learner / hand loop: wall {res.train_seconds / wall_h:.2f}x, CPU {res.cpu_seconds / cpu_h:.2f}x")
 
 if __name__ == '__main__': main()

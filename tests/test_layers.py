@@ -1,16 +1,15 @@
-"""Contracts of lesson 12's building blocks: parity with torch modules, freezing, discriminative lrs, augmentation,
-export round trips and their failure modes. Inputs are small random tensors (said where used), so this runs in seconds."""
+"""Contracts of lesson 18's building blocks: parity with torch modules, the residual block and `resnet` the final model
+is built from, the multi-task loss, and the exercises' reference answers. Inputs are small random tensors (said where
+used), so this runs in seconds. Lesson 19's transfer tools are in test_transfer.py."""
 import math
 import pytest
 import torch
 from torch import nn
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, TensorDataset
-from learner_course.learner import Learner, Callback
 from learner_course.losses import focal_loss
-from learner_course.layers import (LinearByHand, Swish, Mish, MultiHeadSelfAttention, ResidualBlock, MultiTaskLoss,
-                                   AugmentCB, layer_groups, freeze, unfreeze, n_trainable, discriminative_opt,
-                                   GradualUnfreeze, export_model, focal_loss_by_hand, PreActResidualBlock)
+from learner_course.layers import (LinearByHand, Swish, Mish, MultiHeadSelfAttention, conv_bn, ResidualBlock, resnet,
+                                   MultiTaskLoss)
+from learner_course.exercises.l18 import focal_loss_by_hand, PreActResidualBlock
 
 G = lambda s=0: torch.Generator().manual_seed(s)   # random test tensors, reproducible
 
@@ -69,6 +68,34 @@ def test_residual_block_shapes_and_shortcut():
     b = ResidualBlock(4, 6, stride=2, act=Swish)
     assert b(x).shape == (2, 6, 4, 4) and not isinstance(b.shortcut, nn.Identity)
     assert len([m for m in b.modules() if isinstance(m, Swish)]) == 2   # one activation instance per position
+    assert ResidualBlock(4, 4, stride=2)(torch.randn(1, 4, 7, 7, generator=G())).shape == (1, 4, 4, 4)   # odd sizes round up
+
+def test_residual_block_shortcut_pools_every_pixel():
+    "The stride-2 shortcut averages 2x2 patches (a strided 1x1 conv would read one pixel in four)."
+    b = ResidualBlock(1, 1, stride=2)
+    with torch.no_grad():
+        for p in b.convs.parameters(): p.zero_()
+    b.eval()                                           # BatchNorm at its initial running stats: near identity
+    x = torch.zeros(1, 1, 4, 4); x[0, 0, 1, 1] = 4.    # one bright pixel off the stride-2 grid
+    y = b(x)
+    assert y[0, 0, 0, 0] > 0.9 and y.sum() > 0.9       # its 2x2 patch's average reaches the output
+
+def test_conv_bn_is_lesson_10_conv_with_batchnorm():
+    layers = conv_bn(3, 5, ks=1, stride=2, act=None)
+    assert [type(m) for m in layers] == [nn.Conv2d, nn.BatchNorm2d]
+    assert layers[0].bias is None and layers[0].stride == (2, 2) and layers[0].kernel_size == (1, 1)
+    assert [type(m) for m in conv_bn(3, 5, act=Mish)] == [nn.Conv2d, nn.BatchNorm2d, Mish]
+
+def test_resnet_groups_shapes_and_init():
+    torch.manual_seed(0)
+    m = resnet((4, 8, 16), n_out=3)
+    assert len(m) == 4 and m(torch.randn(2, 1, 28, 28, generator=G())).shape == (2, 3)
+    assert all(isinstance(b, ResidualBlock) for b in m[1:3])
+    full = resnet((4, 8), stem_stride=1, p_drop=0.5)
+    assert full[0](torch.zeros(1, 1, 28, 28)).shape == (1, 4, 28, 28) and any(isinstance(x, nn.Dropout) for x in full[-1])
+    w = resnet((64, 64))[1].convs[0][0].weight          # Kaiming normal: std sqrt(2 / fan_in)
+    assert abs(w.std().item() - math.sqrt(2 / (64 * 9))) < 0.01
+    with pytest.raises(ValueError, match='at least the stem'): resnet(())
 
 def test_preact_block_solution_is_identity_with_zero_branch():
     x = torch.randn(2, 4, 6, 6, generator=G())
@@ -78,9 +105,11 @@ def test_preact_block_solution_is_identity_with_zero_branch():
     torch.testing.assert_close(b(x), x)
 
 @pytest.mark.parametrize('gamma', [0., 1., 2.5])
-def test_focal_solution_matches_lesson_01(gamma):
+def test_focal_solution_matches_lesson_02(gamma):
     logits, y = torch.randn(6, 4, generator=G()), torch.randint(0, 4, (6,), generator=G(1))
     torch.testing.assert_close(focal_loss_by_hand(logits, y, gamma), focal_loss(logits, y, gamma))
+    alpha = torch.tensor([0.5, 1., 2., 4.])
+    torch.testing.assert_close(focal_loss_by_hand(logits, y, gamma, alpha), focal_loss(logits, y, gamma, alpha))
 
 def test_multitask_loss_weighted_sum_and_errors():
     p = dict(a=torch.randn(4, 3, generator=G()), b=torch.randn(4, generator=G(1)))
@@ -91,105 +120,3 @@ def test_multitask_loss_weighted_sum_and_errors():
     assert set(mtl.last) == {'a', 'b'} and not mtl.last['a'].requires_grad
     with pytest.raises(TypeError, match='return dict'): mtl(p['a'], y)
     with pytest.raises(ValueError, match=r"lack \['b'\]"): mtl(dict(a=p['a']), y)
-
-def _dls(n=16, bs=8):
-    x = torch.randn(n, 4, generator=G()); y = (x[:, 0] > 0).long()   # random test data
-    return DataLoader(TensorDataset(x, y), bs), DataLoader(TensorDataset(x, y), bs)
-
-def _mlp(): return nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 5), nn.Linear(5, 2))
-
-def test_layer_groups_freeze_counts_and_bad_until():
-    m = _mlp(); sizes = [25, 30, 12]
-    assert [sum(p.numel() for p in g.parameters()) for g in layer_groups(m)] == sizes
-    for until, want in ((-1, 12), (0, 67), (1, 42), (3, 0), (-3, 67)):
-        freeze(m, until=until); assert n_trainable(m) == want, until
-    unfreeze(m); assert n_trainable(m) == 67
-    before = [p.requires_grad for p in m.parameters()]
-    with pytest.raises(ValueError, match='from -3 to 3'): freeze(m, until=4)
-    assert [p.requires_grad for p in m.parameters()] == before          # nothing changed on bad input
-
-def test_layer_groups_refuses_own_parameters():
-    class M(nn.Module):
-        def __init__(self): super().__init__(); self.w = nn.Parameter(torch.zeros(2)); self.lin = nn.Linear(2, 2)
-    with pytest.raises(ValueError, match='layer_groups'): layer_groups(M())
-    class N(M):
-        def layer_groups(self): return [self.lin]
-    n = N(); assert layer_groups(n) == [n.lin]
-
-def test_freeze_on_learner_recreates_optimizer_with_trainable_params_only():
-    learn = Learner(_mlp(), _dls(), F.cross_entropy, lr=0.1)
-    learn.logger = lambda row: None
-    freeze(learn)
-    in_opt = {id(p) for pg in learn.opt.param_groups for p in pg['params']}
-    assert in_opt == {id(p) for p in learn.model.parameters() if p.requires_grad}
-    w0 = learn.model[0].weight.detach().clone()
-    learn.fit(1); assert torch.equal(w0, learn.model[0].weight)       # frozen: unchanged
-    unfreeze(learn); learn.fit(1); assert not torch.equal(w0, learn.model[0].weight)
-
-def test_discriminative_opt_groups_and_lrs():
-    m = _mlp()
-    of = discriminative_opt(m, [1e-3, 1e-2, 1e-1], momentum=0.9, opt=torch.optim.SGD)
-    learn = Learner(m, _dls(), F.cross_entropy, opt_func=of)
-    learn.logger = lambda row: None
-    freeze(learn, until=1)
-    assert [pg['lr'] for pg in learn.opt.param_groups] == [1e-2, 1e-1]
-    assert all(pg['momentum'] == 0.9 for pg in learn.opt.param_groups)
-    learn.fit(1)
-    assert [pg['lr'] for pg in learn.opt.param_groups] == [1e-2, 1e-1]  # fit without lr keeps the spread
-    lrs = [pg['lr'] for pg in discriminative_opt(m, slice(1e-4, 1e-2))(list(m.parameters())).param_groups]
-    assert lrs == pytest.approx([1e-4, 1e-3, 1e-2])
-    with pytest.raises(ValueError, match='2 learning rates for 3 layer groups'): discriminative_opt(m, [1, 2])
-    with pytest.raises(ValueError, match='none of the parameters'): of(list(_mlp().parameters()))
-
-def test_gradual_unfreeze_trainable_counts_per_epoch():
-    counts = []
-    class Count(Callback):
-        order = 100
-        def before_train(self): counts.append(n_trainable(self.learn))
-    learn = Learner(_mlp(), _dls(), F.cross_entropy, lr=0.1, cbs=[Count()])
-    learn.logger = lambda row: None
-    learn.fit(4, cbs=[GradualUnfreeze()])
-    assert counts == [12, 42, 67, 67]
-
-def test_augment_cb_train_only_and_order():
-    seen = {}
-    class Spy(Callback):
-        order = 0
-        def before_batch(self): seen.setdefault(self.training, self.learn.xb.clone())
-    x = torch.randn(8, 1, 4, 4, generator=G()); y = torch.zeros(8, dtype=torch.long)   # random test images
-    dls = DataLoader(TensorDataset(x, y), 8), DataLoader(TensorDataset(x, y), 8)
-    learn = Learner(nn.Sequential(nn.Flatten(), nn.Linear(16, 2)), dls, F.cross_entropy)
-    learn.logger = lambda row: None
-    learn.fit(1, cbs=[AugmentCB(lambda t: t.flip(-1)), Spy()])
-    torch.testing.assert_close(seen[True], x.flip(-1)); torch.testing.assert_close(seen[False], x)
-    assert -200 < AugmentCB(lambda t: t).order < 0
-    calls = []
-    AugmentCB(lambda t: calls.append(t.shape) or t, per_item=False).augment(x)
-    AugmentCB([lambda t: calls.append(t.shape) or t]).augment(x[:2])
-    assert calls == [x.shape, x.shape[1:], x.shape[1:]]
-    with pytest.raises(TypeError, match='callable'): AugmentCB(3)
-
-def _cnn():
-    torch.manual_seed(0)
-    return nn.Sequential(ResidualBlock(1, 4, stride=2, act=Mish), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3))
-
-def test_export_round_trip_dynamic_batch(tmp_path):
-    m = _cnn().train()
-    x = torch.randn(3, 1, 8, 8, generator=G())                # random test images
-    f = export_model(m, x, tmp_path/'m.pt2')
-    assert f == tmp_path/'m.pt2' and m.training               # mode restored
-    loaded = torch.export.load(f).module()
-    m.eval()
-    for n in (1, 3, 6):
-        xn = torch.randn(n, 1, 8, 8, generator=G(n))
-        with torch.no_grad(): torch.testing.assert_close(loaded(xn), m(xn))
-    assert [p.name for p in tmp_path.iterdir()] == ['m.pt2']  # no temporary file left
-
-def test_export_refuses_mismatch_and_keeps_old_file(tmp_path):
-    class Noisy(nn.Module):
-        def __init__(self): super().__init__(); self.lin = nn.Linear(4, 2)
-        def forward(self, x): return F.dropout(self.lin(x), 0.5, training=True)
-    f = tmp_path/'m.pt2'; f.write_bytes(b'previous')
-    with pytest.raises(ValueError, match='Nothing was written'): export_model(Noisy(), torch.ones(4, 4), f)
-    assert f.read_bytes() == b'previous' and [p.name for p in tmp_path.iterdir()] == ['m.pt2']
-    with pytest.raises(ValueError, match=r'use m\.pt2'): export_model(_cnn(), torch.zeros(1, 1, 8, 8), tmp_path/'m.pth')

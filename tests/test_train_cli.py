@@ -5,28 +5,41 @@ import pytest
 import torch
 import torch.nn.functional as F
 from learner_course.learner import Learner
-from learner_course.train import main, run, get_model
+from learner_course.layers import ResidualBlock, conv_bn
+from learner_course.train import main, run, get_model, FinalResult
 from learner_course.accel import MixedPrecision, ChannelsLast
 
 PNGS = ('losses.png', 'metrics.png', 'lr.png', 'confusion.png')
 
+def test_final_model_is_built_from_lesson_18_blocks():
+    "One residual block and one conv-BN helper: the final model uses `layers`' own."
+    m = get_model()
+    assert [type(b) for b in m[1:4]] == [ResidualBlock] * 3
+    assert [type(x) for x in m[0]] == [type(x) for x in conv_bn(1, 16)]
+
 def test_main_quick_run_writes_outputs(tmp_path, capsys):
     out = tmp_path/'run'
-    learn = run(['--subset', '2000', '--epochs', '1', '--bs', '64', '--out', str(out), '--no-progress'])
+    res = run(['--subset', '2000', '--epochs', '1', '--bs', '64', '--out', str(out), '--no-progress'])
     printed = capsys.readouterr().out
     assert 'test accuracy' in printed and str(out.resolve()) in printed
+    assert isinstance(res, FinalResult) and isinstance(res.learn, Learner) and res.epochs == 1
+    assert res.accuracy == res.learn.recorder.values[-1]['accuracy'] and res.train_seconds > 0 and res.cpu_seconds > 0
+    assert res.layout == 'channels_last' and res.precision in ('float32', 'bfloat16', 'float16')
+    assert set(res.outputs) >= {'losses', 'metrics', 'lr', 'confusion', 'model', 'summary'}
     import matplotlib.image as mpimg
-    for name in PNGS + (('activations.png',) if 'activations' in learn.outputs else ()):
+    for name in PNGS + (('activations.png',) if 'activations' in res.outputs else ()):
         img = mpimg.imread(out/name)             # a real, readable PNG
         assert img.ndim == 3 and img.shape[0] > 100 and img.shape[1] > 100, name
     s = json.loads((out/'summary.json').read_text())
-    assert 0.3 < s['test_accuracy'] <= 1 and s['epochs'] == 1 and len(s['history']) == 1
-    assert (s['precision'], s['channels_last']) == (learn.precision, True)
-    same_way = ([MixedPrecision(verbose=False)] if learn.precision != 'float32' else []) + [ChannelsLast()]
-    l2 = Learner(get_model(), learn.dls, F.cross_entropy, cbs=same_way)
+    assert 0.3 < s['accuracy'] <= 1 and s['epochs'] == 1 and len(s['history']) == 1
+    assert (s['precision'], s['layout'], s['device']) == (res.precision, 'channels_last', res.device)
+    state = torch.load(out/'model.pth', weights_only=True)   # no map_location: CPU tensors load anywhere
+    assert {t.device.type for t in state['model'].values()} == {'cpu'}
+    same_way = ([MixedPrecision(verbose=False)] if res.precision != 'float32' else []) + [ChannelsLast()]
+    l2 = Learner(get_model(), res.learn.dls, F.cross_entropy, cbs=same_way)
     l2.load(out/'model.pth')                    # the saved weights fit the model and predict like the trained one
-    torch.testing.assert_close(l2.get_preds()[0], learn.get_preds()[0])
-    assert abs((l2.get_preds()[0].argmax(-1) == learn.dls.valid.dataset.tensors[1]).float().mean().item() - s['test_accuracy']) < 1e-6
+    torch.testing.assert_close(l2.get_preds()[0], res.learn.get_preds()[0])
+    assert abs((l2.get_preds()[0].argmax(-1) == res.learn.dls.valid.dataset.tensors[1]).float().mean().item() - s['accuracy']) < 1e-6
 
 def test_main_returns_exit_status_zero(tmp_path):
     "`main` is the console script: it must return 0, not the Learner (which `sys.exit` would print and fail on)."
@@ -41,7 +54,7 @@ def test_fp32_and_layout_flags(tmp_path):
     "--fp32 and --no-channels-last switch the speed-ups off, and the summary says so."
     run(['--subset', '1000', '--epochs', '1', '--bs', '64', '--out', str(tmp_path), '--no-progress', '--fp32', '--no-channels-last'])
     s = json.loads((tmp_path/'summary.json').read_text())
-    assert (s['precision'], s['channels_last']) == ('float32', False)
+    assert (s['precision'], s['layout']) == ('float32', 'contiguous')
     state = torch.load(tmp_path/'model.pth', weights_only=True)
     weights = [t for t in state.get('model', state).values() if t.dim() == 4 and t.shape[1] > 1]
     assert weights and all(t.is_contiguous() for t in weights)   # trained and saved in the default NCHW layout
