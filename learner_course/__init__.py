@@ -4,21 +4,41 @@ __version__ = "0.2.0"
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #25b7fcff
-from .events import (Callback, CancelFitException, CancelEpochException, CancelTrainException,
-    CancelValidateException, CancelBatchException, CancelBackwardException, CancelStepException, MisplacedCancelError,
-    CompletionCB, SingleBatchCB)
-from .learner import Learner, TrainCB
-from .metrics import Metric, Accuracy, TopKAccuracy, MetricsCB
-from .callbacks import DeviceCB, Recorder, default_device, to_device, to_cpu
-from .progress import ProgressCB, ProgressCallback
-from .rng import set_seed
-from .guards import NonFiniteStop, NonFiniteError
-from .data import DataLoaders, fashion_dls, fashion_mnist, show_images, CLASSES
+# %% ../nbs/index.ipynb #d6b79e83
+import importlib
 
-__all__ = ['Learner', 'Callback', 'TrainCB', 'DeviceCB', 'MetricsCB', 'Recorder', 'ProgressCB', 'ProgressCallback',
-           'CompletionCB', 'SingleBatchCB', 'CancelFitException', 'CancelEpochException', 'CancelTrainException',
-           'CancelValidateException', 'CancelBatchException', 'CancelBackwardException', 'CancelStepException',
-           'MisplacedCancelError', 'NonFiniteStop', 'NonFiniteError',
-           'set_seed', 'default_device', 'to_device', 'to_cpu', 'Metric', 'Accuracy', 'TopKAccuracy',
-           'DataLoaders', 'fashion_dls', 'fashion_mnist', 'show_images', 'CLASSES']
+_API = {
+    'events': 'Callback CompletionCB SingleBatchCB CancelFitException CancelEpochException CancelTrainException '
+              'CancelValidateException CancelBatchException CancelBackwardException CancelStepException MisplacedCancelError',
+    'learner': 'Learner TrainCB',
+    'metrics': 'Metric Accuracy TopKAccuracy MetricsCB',
+    'callbacks': 'DeviceCB Recorder default_device to_device to_cpu',
+    'progress': 'ProgressCallback ProgressCB',
+    'inference': 'get_preds predict summary',
+    'rng': 'set_seed',
+    'guards': 'NonFiniteStop NonFiniteError',
+    'data': 'DataLoaders fashion_dls show_images normalize_batch CLASSES',
+    'fashion': 'fashion_mnist',
+    'losses': 'LabelSmoothingCE FocalLoss',
+    'hooks': 'Hook Hooks HooksCallback ActivationStats GradientStats',
+    'init': 'BatchTransformCB GeneralRelu init_weights lsuv_init conv',
+    'schedule': 'lr_find SuggestedLRs OneCycleLR BatchSchedCB EpochSchedCB WarmupCosine',
+    'tracking': 'EarlyStoppingCallback SaveModelCallback ReduceLROnPlateau CSVLogger',
+    'checkpoint': 'Checkpoint save_checkpoint load_checkpoint fit_resume',
+    'accel': 'MixedPrecision GradientAccumulation GradientClipping ChannelsLast CompileCB TimingCB amp_dtype',
+    'debug': 'diagnose_training overfit_one_batch check_gradients GradNormCB Checklist',
+    'interpret': 'ClassificationInterpretation',
+    'distributed': 'DistributedCB launch',
+    'layers': 'ResidualBlock resnet',
+    'transfer': 'AugmentCB freeze unfreeze discriminative_opt export_model',
+}
+_WHERE = {name: mod for mod, names in _API.items() for name in names.split()}
+__all__ = list(_WHERE)
+
+def __getattr__(name): # a public name
+    "Import `name` from its module the first time it is used."
+    mod = _WHERE.get(name)
+    if mod is None: raise AttributeError(f"module 'learner_course' has no attribute {name!r}")
+    return getattr(importlib.import_module(f'learner_course.{mod}'), name)
+
+def __dir__(): return sorted(set(globals()) | set(__all__))

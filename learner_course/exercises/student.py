@@ -39,6 +39,7 @@ def fallback_source(src:str): # a code cell's source
 _DIRECTIVE = re.compile(r'^\s*#\s*\|')
 _KEEP = re.compile(r'^\s*#\s*\|\s*(eval\s*:|slow\b|gpu\b)')   # directives that test runners honour
 _EXPORT_CALL = 'nbdev_' + 'export('  # spelled in two parts so nbdev's test runner does not skip this cell
+_BADGE = re.compile(r'(colab\.research\.google\.com/github/[^)\s]+?/blob/[^/)\s]+/)nbs/')
 
 def _source(cell): return ''.join(cell['source']) if isinstance(cell['source'], list) else cell['source']
 
@@ -51,7 +52,7 @@ def _student_cell(cell:dict): # a notebook cell (nbformat dict)
         src = '\n'.join(lines).strip('\n')
         if not src.strip() or all(_KEEP.match(l) for l in src.split('\n') if l.strip()): return None
         return dict(cell_type='code', id=cell.get('id'), metadata={}, execution_count=None, outputs=[], source=src)
-    src = src.replace('/blob/main/nbs/', '/blob/main/student/')
+    src = _BADGE.sub(r'\1student/', src)   # the badge opens the student copy
     return dict(cell_type=cell['cell_type'], id=cell.get('id'), metadata={}, source=src)
 
 # %% ../../nbs/A7_student_notebooks.ipynb #46edd316
