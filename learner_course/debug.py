@@ -63,7 +63,13 @@ def diagnose_training(src,                   # a Learner, its Recorder, or dict(
     def add(name, msg): out.append(Finding(name, msg))
     bad = [(nm, i) for nm, xs in (('training batch', bl), ('epoch (train)', tl), ('epoch (valid)', vl))
            for i, v in enumerate(xs) if not math.isfinite(v)]
-    if bad:
+    stop = getattr(getattr(src, 'non_finite_stop', None), 'found', None)   # the Learner stopped at a NaN/inf (lesson 05)
+    if stop and not bad:
+        bad = [('training step', stop['train_iter'])]
+        add('diverged', f"training stopped: the {stop['what']} became nan/inf at training step {stop['train_iter']} "
+            "(NonFiniteStop). Lower the learning rate (10x), check the inputs are normalised and the init is sane "
+            "(check_gradients), and consider gradient clipping.")
+    elif bad:
         nm, i = bad[0]
         add('diverged', f"the loss became nan/inf (first at {nm} {i}). Lower the learning rate (10x), check the inputs are "
             "normalised and the init is sane (check_gradients), and consider gradient clipping.")

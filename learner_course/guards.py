@@ -244,7 +244,7 @@ class NonFiniteStop(Callback):
         self.action = action
     def before_fit(self):
         self.params = [(n, p) for n, p in self.learn.model.named_parameters() if p.requires_grad]
-        self.skipped, self.warned = 0, False
+        self.skipped, self.warned, self.found = 0, False, None
     def _scaled(self):
         s = self.learn.scaler
         return s is not None and s.is_enabled()
@@ -262,6 +262,8 @@ class NonFiniteStop(Callback):
         if self.skipped >= 20: self._found('scaled gradient')
     def _found(self, what):
         msg = self.diagnose(what)
+        l = self.learn
+        self.found = dict(what=what, epoch=l.epoch, iter=l.iter, train_iter=l.train_iter, message=msg)   # for diagnose_training
         if self.action == 'stop': raise NonFiniteError(msg)
         if not self.warned:
             warnings.warn(msg + " (NonFiniteStop('warn'): training goes on; this warning is shown once per fit)")

@@ -6,18 +6,13 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH" MPLBACKEND=Agg PYTHONWARNINGS="ignore::FutureWarning"
 
-# The notebooks are the source: cleaning and exporting them must change nothing that is committed.
-# The student generator is `python -m learner_course.exercises.student` (0.2.0 on), `... exercises student` before;
-# -W hides runpy's warning about running a module that the package's __init__ has already imported.
-if [ -f learner_course/exercises/student.py ]; then
-  STUDENT=(python -W ignore::RuntimeWarning:runpy -m learner_course.exercises.student)
-else
-  STUDENT=(python -W ignore::RuntimeWarning:runpy -m learner_course.exercises student)
-fi
+# The notebooks are the source: cleaning and exporting them, writing student/ and the Colab cells must change nothing
+# that is committed. (-W hides runpy's warning about running a module the package's __init__ already imported.)
 if [ -d .git ] || [ -f .git ]; then
-  nbdev_clean && nbdev_export && "${STUDENT[@]}"
+  nbdev_clean && nbdev_export && python -W ignore::RuntimeWarning:runpy -m learner_course.exercises.student \
+    && python tools/colab_cells.py > /dev/null
   if [ -n "$(git status --porcelain -- nbs learner_course student)" ]; then
-    echo "Out of sync: nbdev_clean / nbdev_export / the student generator changed these files:" >&2
+    echo "Out of sync: nbdev_clean / nbdev_export / the student generator / tools/colab_cells.py changed these files:" >&2
     git status --porcelain -- nbs learner_course student >&2
     echo "Fix: run them locally (see README, 'Contributing') and commit the result." >&2
     exit 1

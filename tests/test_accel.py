@@ -28,12 +28,16 @@ class Events(Callback):
         if self.learn.training: self.log.append((self.learn.iter, ev))
     def after_cancel_step(self): self._rec('after_cancel_step')
     def after_step(self): self._rec('after_step')
-    def zero_grad(self): self._rec('zero_grad')
+
+class SpyTrainer(TrainCB):
+    "The default trainer, also recording (into `events`) each real zero_grad (only trainers may answer step events)."
+    def __init__(self, events): self.events = events
+    def zero_grad(self): self.events._rec('zero_grad'); super().zero_grad()
 
 def test_accumulation_event_sequence():
     "Micro-batches 0..n_acc-2 of each group: cancelled step (no zero_grad); the group's last: a real step."
     ev = Events()
-    learn = _learner(n=20, bs=4, cbs=[ev])                  # 5 micro-batches, n_acc=2: groups (0,1) (2,3) (4)
+    learn = _learner(n=20, bs=4, cbs=[ev, SpyTrainer(ev)])  # 5 micro-batches, n_acc=2: groups (0,1) (2,3) (4)
     learn.fit(1, valid=False, cbs=[GradientAccumulation(2)])
     real = [i for i, e in ev.log if e == 'zero_grad']
     cancelled = [i for i, e in ev.log if e == 'after_cancel_step']

@@ -51,7 +51,7 @@ def test_checks_live_apart_from_lessons():
     for p in LESSONS:
         nb = json.loads(p.read_text())
         src = '\n'.join(''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'code')
-        assert not re.search(r'^def check_\w+', src, re.M), f'{p.name} defines a check: move it to nbs/exercises/{p.name[:2]}.ipynb'
+        assert not re.search(r'^@checks\(', src, re.M), f'{p.name} defines a check: move it to nbs/exercises/{p.name[:2]}.ipynb'
         assert (ROOT/'nbs'/'exercises'/f'{p.name[:2]}.ipynb').exists(), f'nbs/exercises/{p.name[:2]}.ipynb is missing'
 
 @pytest.mark.parametrize('nb', LESSONS, ids=[p.name for p in LESSONS])
