@@ -9,8 +9,8 @@ export PATH="$PWD/.venv/bin:$PATH" MPLBACKEND=Agg PYTHONWARNINGS="ignore::Future
 # The notebooks are the source: cleaning and exporting them, writing student/ and the Colab cells must change nothing
 # that is committed. (-W hides runpy's warning about running a module the package's __init__ already imported.)
 if [ -d .git ] || [ -f .git ]; then
-  nbdev_clean && nbdev_export && python -W ignore::RuntimeWarning:runpy -m learner_course.exercises.student \
-    && python tools/colab_cells.py > /dev/null
+  python tools/colab_cells.py > /dev/null && nbdev_clean && nbdev_export \
+    && python -W ignore::RuntimeWarning:runpy -m learner_course.exercises.student
   if [ -n "$(git status --porcelain -- nbs learner_course student)" ]; then
     echo "Out of sync: nbdev_clean / nbdev_export / the student generator / tools/colab_cells.py changed these files:" >&2
     git status --porcelain -- nbs learner_course student >&2
@@ -18,4 +18,4 @@ if [ -d .git ] || [ -f .git ]; then
     exit 1
   fi
 fi
-python -m pytest "$@"
+python -m pytest -n 2 "$@"   # two workers: most of the time goes to notebooks, one core each

@@ -3,4 +3,6 @@ import os, warnings
 os.environ.setdefault('MPLBACKEND', 'Agg')
 warnings.filterwarnings('ignore', category=FutureWarning)
 import torch
-torch.set_num_threads(min(2, os.cpu_count() or 1))
+if os.environ.get('PYTEST_XDIST_WORKER'):   # several test workers share the cores: one torch thread each
+    os.environ.setdefault('LC_TORCH_THREADS', '1')
+torch.set_num_threads(int(os.environ.get('LC_TORCH_THREADS', 0)) or min(2, os.cpu_count() or 1))

@@ -3,7 +3,8 @@
 A fresh process per notebook is what a learner gets (a new kernel), and keeps one notebook's definitions from
 leaking into the next. Cells flagged with a `tst_flags` flag from settings.ini (`#| slow`, `#| gpu`) are skipped
 unless the flag is listed in the environment variable `LC_TEST_FLAGS` (e.g. `LC_TEST_FLAGS=slow`); `#| eval: false`
-cells never run. Each run's wall time is appended to `tests/.nb_times.tsv` for the closing report.
+cells never run. Each run's wall time is appended to `tests/.nb_times.tsv` for the closing report. Under parallel test
+workers (pytest -n 2, see conftest.py) `LC_TORCH_THREADS` caps each notebook's torch threads so the workers share the cores.
 """
 import os, subprocess, sys, time
 from pathlib import Path
@@ -17,6 +18,12 @@ from pathlib import Path
 import nbdev.test as nbt
 from nbdev.config import get_config
 root, nb = Path(sys.argv[1]), Path(sys.argv[2])
+cap = int(os.environ.get('LC_TORCH_THREADS', '0'))
+if cap:   # parallel test workers share the cores: a notebook's own set_num_threads(2) is capped
+    import torch
+    _set = torch.set_num_threads
+    torch.set_num_threads = lambda n: _set(max(1, min(n, cap)))
+    _set(cap)
 flags = get_config(path=root).tst_flags.split()
 ok, secs = nbt.test_nb(nb, skip_flags=flags, force_flags=os.environ.get('LC_TEST_FLAGS', '').split(), basepath=root)
 sys.exit(0 if ok else 1)
