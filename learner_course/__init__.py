@@ -26,6 +26,7 @@ _API = {
     'tracking': 'EarlyStoppingCallback SaveModelCallback ReduceLROnPlateau CSVLogger',
     'checkpoint': 'Checkpoint save_checkpoint load_checkpoint fit_resume',
     'accel': 'MixedPrecision GradientAccumulation GradientClipping ChannelsLast CompileCB TimingCB amp_dtype',
+    'cores': 'usable_cores torch_threads',
     'debug': 'diagnose_training overfit_one_batch check_gradients GradNormCB Checklist',
     'interpret': 'ClassificationInterpretation',
     'distributed': 'DistributedCB launch',

@@ -168,12 +168,20 @@ def fashion_dls(bs=256,          # batch size
                 flatten=False,   # images as (N, 784) vectors instead of (N, 1, 28, 28)
                 num_workers=0,   # DataLoader worker processes (0 is fastest for in-memory data)
                 path=None,       # where the files are (see `learner_course.fashion.fashion_mnist_root`)
-                seed=42):        # seed for the subset draw and the training order (None: drawn from torch's global state)
-    "Fashion-MNIST as in-memory `DataLoaders`: float32 images, int64 labels; valid is the official test split."
+                seed=42,         # seed for the subset draw and the training order (None: drawn from torch's global state)
+                holdout=None):   # n: validate on n training images held out (not the test split), to choose a recipe
+    "Fashion-MNIST as in-memory `DataLoaders`: float32 images, int64 labels; valid is the test split, or a held-out part of training."
     if not isinstance(bs, int) or bs < 1: raise ValueError(f"bs={bs!r}: the batch size must be a whole number >= 1.")
     if seed is None: seed = _draw_seed()
     xt, yt = fashion_mnist_tensors(path, train=True)
-    xv, yv = fashion_mnist_tensors(path, train=False)
+    if holdout is None: xv, yv = fashion_mnist_tensors(path, train=False)
+    else:   # a stratified draw that does not depend on `seed`: every recipe compared is validated on the same images
+        if not isinstance(holdout, int) or not 0 < holdout < len(yt):
+            raise ValueError(f"holdout={holdout!r}: hold out between 1 and {len(yt) - 1} of the {len(yt)} training images, "
+                             "e.g. holdout=10000 (or None to validate on the test split).")
+        iv = stratified_subset(yt, holdout, torch.Generator().manual_seed(0))
+        keep = torch.ones(len(yt), dtype=torch.bool); keep[iv] = False
+        xt, yt, xv, yv = xt[keep], yt[keep], xt[iv], yt[iv]
     if subset is not None:
         n_t, n_v = subset if isinstance(subset, (tuple, list)) else (subset, max(1, subset // 6) if isinstance(subset, int) else None)
         for what, n, have in (('training', n_t, len(yt)), ('validation', n_v, len(yv))):

@@ -111,10 +111,13 @@ def resnet(widths=(8, 16, 32),  # channels of the stem, then of each residual bl
            n_out:int=10,        # classes
            act=nn.ReLU,         # activation class
            stem_stride:int=2,   # 2: the stem halves the 28x28 input; 1: it keeps the full resolution
-           p_drop:float=0.):    # dropout before the linear head (0: none)
+           p_drop:float=0.,     # dropout before the linear head (0: none)
+           stem:str='conv'):    # 'conv': a strided 3x3 conv-BN; 'unshuffle': each s x s block of pixels to s*s channels, then a conv-BN
     "A small ResNet for 1-channel images: conv-BN stem, a stride-2 `ResidualBlock` per further width, pooled linear head."
     if len(widths) < 1: raise ValueError(f"widths={widths!r}: give at least the stem's channels, e.g. (8, 16, 32).")
-    stem = conv_bn(1, widths[0], stride=stem_stride, act=act)
+    if stem not in ('conv', 'unshuffle'): raise ValueError(f"stem={stem!r}: use 'conv' or 'unshuffle'")
+    if stem == 'conv': stem = conv_bn(1, widths[0], stride=stem_stride, act=act)
+    else: stem = nn.Sequential(nn.PixelUnshuffle(stem_stride), conv_bn(stem_stride**2, widths[0], act=act))
     blocks = [ResidualBlock(a, b, stride=2, act=act) for a, b in zip(widths, widths[1:])]
     head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), *([nn.Dropout(p_drop)] if p_drop else []),
                          nn.Linear(widths[-1], n_out))

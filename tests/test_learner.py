@@ -288,7 +288,7 @@ def test_bad_learner_arguments(kw, exc, msg):
     assert msg in str(e.value)
 
 # ---------------------------------------------------------------------------------------------------------------
-# Seed 000's custom Metric and callback, verbatim
+# A custom Metric and callback as a practitioner writes them
 # ---------------------------------------------------------------------------------------------------------------
 
 class F1Score(Metric):

@@ -8,6 +8,7 @@ from learner_course.learner import Learner
 from learner_course.layers import ResidualBlock, conv_bn
 from learner_course.train import main, run, get_model, FinalResult
 from learner_course.accel import MixedPrecision, ChannelsLast
+from learner_course.inference import tta_preds
 
 PNGS = ('losses.png', 'metrics.png', 'lr.png', 'confusion.png')
 
@@ -22,8 +23,11 @@ def test_main_quick_run_writes_outputs(tmp_path, capsys):
     res = run(['--subset', '2000', '--epochs', '1', '--bs', '64', '--out', str(out), '--no-progress'])
     printed = capsys.readouterr().out
     assert 'test accuracy' in printed and str(out.resolve()) in printed
+    for what in ('device', 'threads', 'precision', 'layout'): assert f'  {what} ' in printed, what   # the path taken, and why
     assert isinstance(res, FinalResult) and isinstance(res.learn, Learner) and res.epochs == 1
-    assert res.accuracy == res.learn.recorder.values[-1]['accuracy'] and res.train_seconds > 0 and res.cpu_seconds > 0
+    assert res.evaluated_on == 'test' and len(res.targs) == len(res.learn.dls.valid.dataset)
+    assert res.accuracy == (res.preds.argmax(-1) == res.targs).float().mean().item() and res.train_seconds > 0 and res.cpu_seconds > 0
+    assert 'accuracy' not in res.learn.recorder.values[-1]   # the test set was not looked at during training
     assert res.layout == 'channels_last' and res.precision in ('float32', 'bfloat16', 'float16')
     assert set(res.outputs) >= {'losses', 'metrics', 'lr', 'confusion', 'model', 'summary'}
     import matplotlib.image as mpimg
@@ -39,7 +43,8 @@ def test_main_quick_run_writes_outputs(tmp_path, capsys):
     l2 = Learner(get_model(), res.learn.dls, F.cross_entropy, cbs=same_way)
     l2.load(out/'model.pth')                    # the saved weights fit the model and predict like the trained one
     torch.testing.assert_close(l2.get_preds()[0], res.learn.get_preds()[0])
-    assert abs((l2.get_preds()[0].argmax(-1) == res.learn.dls.valid.dataset.tensors[1]).float().mean().item() - s['accuracy']) < 1e-6
+    p2, t2 = tta_preds(l2, l2.dls.valid)        # the reported accuracy is the flip-averaged one (the recipe's TTA)
+    assert abs((p2.argmax(-1) == t2).float().mean().item() - s['accuracy']) < 1e-6
 
 def test_main_returns_exit_status_zero(tmp_path):
     "`main` is the console script: it must return 0, not the Learner (which `sys.exit` would print and fail on)."
@@ -67,7 +72,7 @@ def test_bad_label_smoothing_is_refused(tmp_path):
 def test_help_names_the_options(capsys):
     with pytest.raises(SystemExit): main(['--help'])
     txt = capsys.readouterr().out
-    for opt in ('--epochs', '--bs', '--lr', '--out', '--subset', '--seed', '--threads', '--fp32', '--label-smoothing'): assert opt in txt
+    for opt in ('--epochs', '--bs', '--lr', '--out', '--subset', '--holdout', '--seed', '--threads', '--fp32', '--label-smoothing'): assert opt in txt
 
 def test_module_entry_point_runs():
     "`python -m learner_course.train --help` reaches main (the __main__ guard works)."

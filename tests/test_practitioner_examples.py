@@ -1,7 +1,8 @@
-"""Seed 000's README examples, run against the package as a practitioner would (`from learner_course import ...`).
+"""The Learner as a practitioner first meets it: the quick start, an image classifier, the common patterns and
+monitoring, each written as a user would write it (`from learner_course import ...`).
 
-Where the seed downloads CIFAR-10 we use a small Fashion-MNIST subset (28x28 greyscale, so the CNN's first layer takes
-1 channel and the flattened size is 32*7*7). The quick start's random tensors are the seed's own 'dummy data'.
+The image classifier runs on a small Fashion-MNIST subset (28x28 greyscale, so the CNN's first layer takes 1 channel
+and the flattened size is 32*7*7). The quick start trains on random tensors and says so: it checks the API, not learning.
 """
 import os
 from functools import partial
