@@ -61,6 +61,24 @@ def hand_loop(epochs, subset, seed, amp, cl):
             correct += (p.argmax(-1) == yb).sum().item()
     return correct / len(dls.valid.dataset), time.perf_counter() - t0, time.process_time() - c0
 
+def overhead(reps, amp, cl, subset=12800):
+    "Learner / hand loop on short runs, interleaved in a shuffled order each repetition; median ratio and its range."
+    import random
+    ratios, tl, th = [], [], []
+    for r in range(reps):
+        order = ['learner', 'hand']; random.Random(r).shuffle(order)
+        t = {}
+        for who in order:
+            if who == 'learner':
+                t[who] = train_final(epochs=1, subset=subset, seed=42, out=None, progress=False, act_stats=False,
+                                     amp=None if amp else False, channels_last=cl).train_seconds
+            else: t[who] = hand_loop(1, subset, 42, amp, cl)[1]
+        ratios.append(t['learner'] / t['hand']); tl.append(t['learner']); th.append(t['hand'])
+        print(f"rep {r}: Learner {t['learner']:.2f} s, hand {t['hand']:.2f} s, ratio {ratios[-1]:.3f}", flush=True)
+    print(f"{reps} interleaved repetitions of 1 epoch on {subset:,} images (+ flip-TTA test): Learner median {statistics.median(tl):.2f} s, "
+          f"hand median {statistics.median(th):.2f} s; ratio Learner/hand median {statistics.median(ratios):.3f}x "
+          f"(range {min(ratios):.3f}-{max(ratios):.3f}; target <= 1.01x)")
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--seeds', type=int, nargs='+', default=[42, 1, 2])
@@ -69,6 +87,8 @@ def main():
     p.add_argument('--subset', type=int, default=None)
     p.add_argument('--fp32', action='store_true', help='no mixed precision even where it is native')
     p.add_argument('--skip-loop', action='store_true', help='only the Learner runs')
+    p.add_argument('--overhead', type=int, default=0, metavar='REPS',
+                   help='instead: REPS interleaved short runs (1 epoch of 12,800 images) of each, and the median ratio')
     a = p.parse_args()
     threads = a.threads or torch_threads()[0]
     torch.set_num_threads(threads)
@@ -80,6 +100,7 @@ def main():
           f"torch {torch.__version__} capability {torch.backends.cpu.get_cpu_capability()} | {threads} threads | "
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"recipe: {R}")
+    if a.overhead: return overhead(a.overhead, amp, cl)
     accs, secs = [], []
     for seed in a.seeds:
         res = train_final(epochs=a.epochs, subset=a.subset, seed=seed, out=None, progress=False, act_stats=False,

@@ -9,7 +9,7 @@ check. Runs are interleaved in a shuffled order each repetition so that a change
 repetition gives a ratio Learner/hand, and the median ratio is reported with its spread.
 
 Frozen configuration (change only together with the figures in bench/README.md): 200 training batches of 256 and
-50 validation batches, 9 repetitions, 2 threads.
+39 validation batches (the 10,000 test images hold 39 full batches), 9 repetitions, 2 threads.
 
 Usage:  python bench/bench_learner.py [--repeats 9] [--batches 200] [--bs 256] [--threads 2]
 Prints the median times, the ratio learner/hand (target: <= 1.03) with its range, the Learner's extra cost per
@@ -32,8 +32,8 @@ def get_model():
                          nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
 
 def data(n_batches, bs):
-    "`n_batches` training batches and n_batches//4 validation batches of Fashion-MNIST, flattened, fixed order."
-    n_valid = max(1, n_batches // 4)
+    "`n_batches` training batches and n_batches//4 validation batches (at most the 10,000 test images) of Fashion-MNIST, flattened, fixed order."
+    n_valid = max(1, min(n_batches // 4, 10000 // bs))
     dls = fashion_dls(bs=bs, subset=(n_batches * bs, n_valid * bs), flatten=True)
     tx, ty = dls.train.dataset.tensors; vx, vy = dls.valid.dataset.tensors
     return DataLoader(TensorDataset(tx, ty), bs), DataLoader(TensorDataset(vx, vy), bs)
