@@ -203,7 +203,7 @@ def run_args(args): # parsed arguments (from `learner_course.cli.parser`)
     why_layout = 'asked for with --no-channels-last' if args.no_channels_last else _layout_why(use_cl, device)
     data = f"{args.subset:,} training images" if args.subset else "all 60,000 training images"
     judged = (f"validated each epoch on {args.holdout:,} held-out training images; the test set is not used" if args.holdout
-              else "the 10,000 test images are used once, after training")
+              else "the test set is used once, after training")
     print(f"Training the final model: {args.epochs} epochs on {data}, batches of {args.bs}, peak lr {args.lr}; {judged}.")
     print(f"  device     {device.type}: {_device_why(device)}")
     print(f"  threads    {threads}: {why_threads}")

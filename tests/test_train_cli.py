@@ -52,8 +52,9 @@ def test_main_returns_exit_status_zero(tmp_path):
 
 def test_main_rejects_bad_arguments(capsys):
     with pytest.raises(SystemExit): main(['--epochs', 'two'])
-    assert 'invalid int value' in capsys.readouterr().err
+    assert "argument --epochs: 'two' is not an integer" in capsys.readouterr().err
     with pytest.raises(SystemExit): main(['--threads', '0'])
+    assert 'argument --threads: 0 must be above 0' in capsys.readouterr().err
 
 def test_fp32_and_layout_flags(tmp_path):
     "--fp32 and --no-channels-last switch the speed-ups off, and the summary says so."
