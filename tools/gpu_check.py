@@ -276,7 +276,9 @@ def final_model():
                '--out', d, '--no-progress']
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=400, env={**os.environ, 'PYTHONPATH': _pypath()})
         assert r.returncode == 0, f'training failed: {(r.stdout + r.stderr)[-600:]}'
-        acc = json.loads((Path(d)/'summary.json').read_text()).get('test_accuracy')
+        summary = json.loads((Path(d)/'summary.json').read_text())
+        assert summary.get('evaluated_on') == 'test', f"summary.json: evaluated on {summary.get('evaluated_on')!r}, not the test set"
+        acc = summary['accuracy']
         code = textwrap.dedent(f'''
             import torch
             sd = torch.load({str(Path(d)/'model.pth')!r}, weights_only=True)   # no map_location: a CPU-only process
