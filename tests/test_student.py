@@ -39,20 +39,25 @@ def test_student_notebook_runs_unsolved(path):
     ok, secs, err = _run_variant(path, nb['cells'] + [last], 'unsolved')
     assert ok, f'student/{path.name}, unsolved, does not run to the end:\n{err}'
 
-@pytest.mark.parametrize('path', STUDENT, ids=[p.name for p in STUDENT])
-def test_student_notebook_runs_solved(path):
-    "With the reference solutions pasted in, no check falls back and later cells use the learner's own objects."
+def solved_cells(path):
+    "The cells of student notebook `path` with each exercise cell replaced by the lesson's solution, without its markers."
     lesson = json.loads((ROOT/'nbs'/path.name).read_text())
     solutions = {c['id']: c for c in lesson['cells'] if c['cell_type'] == 'code' and BEGIN in _source(c)}
-    nb = json.loads(path.read_text())
     cells = []
-    for c in nb['cells']:
+    for c in json.loads(path.read_text())['cells']:
         if c.get('id') in solutions:   # the learner's answer: the solution, without its markers
             src = '\n'.join(l for l in _source(solutions[c['id']]).split('\n')
                             if l.strip() not in (BEGIN, END) and not re.match(r'\s*#\s*\|', l))
             c = _code_cell(src, c['id'])
         cells.append(c)
-    names = _names(nb)
+    return cells
+
+@pytest.mark.parametrize('path', STUDENT, ids=[p.name for p in STUDENT])
+def test_student_notebook_runs_solved(path):
+    """With the reference solutions pasted in, no check falls back and later cells use the learner's own objects.
+    This run is also the lesson's own run: test_notebooks.py checks that it executes the lesson's code, cell by cell."""
+    cells = solved_cells(path)
+    names = _names(json.loads(path.read_text()))
     last = _code_cell("import learner_course.exercises as _ex\n"
                       "assert not _ex.FALLBACKS, f'fell back to the reference for {_ex.FALLBACKS}'\n"
                       f"for _n in {names!r}:\n"
