@@ -65,7 +65,7 @@ class DeviceCB(Callback):
 
 def _has_device_tensor(b):
     "Does the batch `b` hold a tensor that is not on the CPU?"
-    if isinstance(b, torch.Tensor): return b.device.type != 'cpu'
+    if isinstance(b, torch.Tensor): return not b.is_cpu
     if isinstance(b, Mapping): return any(_has_device_tensor(v) for v in b.values())
     if isinstance(b, (list, tuple)): return any(_has_device_tensor(v) for v in b)
     return False

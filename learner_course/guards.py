@@ -233,6 +233,10 @@ def _first_nonfinite_output(learn):
         torch.set_rng_state(rng); learn.pred = pred
     return found[0] if found else None
 
+def _read_is_free(t): # a tensor
+    "Can a number of `t` be read without waiting for a device? (On the CPU, yes.)"
+    return t.device.type == 'cpu'
+
 def _layer_of(learn, pname): # a parameter's name, e.g. '2.weight'
     return pname.rsplit('.', 1)[0] if '.' in pname else pname
 
@@ -241,21 +245,27 @@ class NonFiniteStop(Callback):
     order, unique = 90, True
     def __init__(self, action:str='stop'): # 'stop' (raise `NonFiniteError`), 'warn' (once, then go on) or 'ignore'
         if action not in ('stop', 'warn', 'ignore'): raise ValueError(f"action must be 'stop', 'warn' or 'ignore'; got {action!r}")
-        self.action = action
+        self.action, self._loss = action, None
     def before_fit(self):
         self.params = [(n, p) for n, p in self.learn.model.named_parameters() if p.requires_grad]
-        self.skipped, self.warned, self.found = 0, False, None
+        self.skipped, self.warned, self.found, self._loss = 0, False, None, None
     def _scaled(self):
         s = self.learn.scaler
         return s is not None and s.is_enabled()
     def after_loss(self):
         if not self.learn.training or self.action == 'ignore' or self._scaled(): return
         l = self.learn.loss
-        if isinstance(l, torch.Tensor) and not bool(torch.isfinite(l.detach()).all()): self._found('loss')
+        if not isinstance(l, torch.Tensor): return
+        if not _read_is_free(l): self._loss = l.detach(); return   # on a GPU: checked with the gradients, one wait per step
+        if not math.isfinite(l.item()): self._found('loss')
     def before_step(self):
         if not self.learn.training or self.action == 'ignore' or self._scaled(): return
+        loss, self._loss = self._loss, None
         grads = [p.grad for _, p in self.params if p.grad is not None]
-        if grads and not bool(torch.isfinite(torch.stack(torch._foreach_norm(grads))).all()): self._found('gradient')
+        parts = [*(torch._foreach_norm(grads) if grads else []), *([] if loss is None else [loss.abs()])]
+        # NaN and inf survive a norm and a max; one number read per step, no per-tensor isfinite
+        if not parts or math.isfinite(torch.stack(parts).max().item()): return
+        self._found('loss' if loss is not None and not math.isfinite(loss.item()) else 'gradient')
     def after_step(self):
         if not self._scaled() or self.action == 'ignore': return
         self.skipped = self.skipped + 1 if self.learn.step_skipped else 0

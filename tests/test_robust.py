@@ -299,6 +299,22 @@ def test_non_finite_gradients_stop_before_the_step():
     with pytest.raises(NonFiniteError, match='Non-finite gradients in 1 of 2 parameter tensors'): learn.fit(1, cbs=[InfGrad()])
     assert all(torch.isfinite(p).all() for p in learn.model.parameters())
 
+def test_on_a_gpu_the_loss_is_checked_with_the_gradients_before_the_step(monkeypatch):
+    "Where reading a number waits for the device, the loss joins the gradients' check: one wait per step, same stop."
+    import learner_course.guards as guards
+    monkeypatch.setattr(guards, '_read_is_free', lambda t: False)   # behave as on a GPU (unit test on the CPU)
+    learn = nan_learner()
+    with pytest.raises(NonFiniteError) as e: learn.fit(3)
+    assert 'the loss became NaN' in str(e.value) and 'output of `2`' in str(e.value)
+    assert all(torch.isfinite(p).all() for p in learn.model.parameters())
+    calls = []
+    def inf_at_third(p, y):   # an infinite loss whose gradients are finite: only the loss itself shows it
+        calls.append(1)
+        return F.cross_entropy(p, y) + (float('inf') if len(calls) == 4 else 0.)
+    learn = learner(loss_func=inf_at_third)
+    with pytest.raises(NonFiniteError, match='the loss became NaN.*the loss function produced it'): learn.fit(1)
+    test_non_finite_gradients_stop_before_the_step()
+
 def test_opting_out_trains_through_and_warn_warns_once():
     learn = nan_learner(cbs=[NonFiniteStop('ignore')]); learn.fit(2)
     assert not all(torch.isfinite(p).all() for p in learn.model.parameters())
