@@ -31,7 +31,7 @@ from torch import nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 from learner_course.data import fashion_dls
-from learner_course.learner import Learner
+from learner_course.learner import Learner, TrainCB
 from learner_course.metrics import Accuracy
 from learner_course.guards import NonFiniteStop
 
@@ -47,31 +47,70 @@ def data(n_batches, bs):
     tx, ty = dls.train.dataset.tensors; vx, vy = dls.valid.dataset.tensors
     return DataLoader(TensorDataset(tx, ty), bs), DataLoader(TensorDataset(vx, vy), bs)
 
-def run_learner(model, dls, lr, guard=True):
-    learn = Learner(model, dls, F.cross_entropy, lr=lr, metrics=[Accuracy()], logger=None,
-                    cbs=[] if guard else [NonFiniteStop('ignore')])
-    t0 = time.perf_counter()
-    learn.fit(1)
-    return time.perf_counter() - t0, learn.epoch_metrics
+class Clock:
+    "Adds up the time spent in the work both loops share: the model's forward, loss, backward, step, zero_grad and the data loader."
+    def __init__(self, on=True): self.work, self.on = 0., on   # off: no timing at all (the dispatch part)
+    def timed(self, f):
+        "`f`, its time added to `work`."
+        if not self.on: return f
+        def g(*args):
+            t0 = time.perf_counter()
+            try: return f(*args)
+            finally: self.work += time.perf_counter() - t0
+        return g
+    def loader(self, dl): return _TimedLoader(dl, self) if self.on else dl
 
-def run_hand(model, dls, lr):
-    tdl, vdl = dls
+class _TimedLoader:
+    "Iterates `dl`, adding the time each batch takes to arrive to the clock."
+    def __init__(self, dl, clock): self.dl, self.clock = dl, clock
+    def __len__(self): return len(self.dl)
+    def __getattr__(self, k): return getattr(self.dl, k)
+    def __iter__(self):
+        it, nxt = iter(self.dl), self.clock.timed(next)
+        while True:
+            try: b = nxt(it)
+            except StopIteration: return
+            yield b
+
+class TimedTrainCB(TrainCB):
+    "The default training step, each part timed on `clock`."
+    def __init__(self, clock): self.clock = clock
+    def predict(self): self.clock.timed(super().predict)()
+    def get_loss(self): self.clock.timed(super().get_loss)()
+    def backward(self): self.clock.timed(super().backward)()
+    def step(self): self.clock.timed(super().step)()
+    def zero_grad(self): self.clock.timed(super().zero_grad)()
+
+def run_learner(model, dls, lr, guard=True):
+    "Time `Learner.fit(1)` with the default callbacks (construction included); return (seconds, row, shared work seconds)."
+    c = Clock()
     t0 = time.perf_counter()
+    learn = Learner(model, (c.loader(dls[0]), c.loader(dls[1])), F.cross_entropy, lr=lr, metrics=[Accuracy()], logger=None,
+                    cbs=[TimedTrainCB(c)] + ([] if guard else [NonFiniteStop('ignore')]))
+    learn.fit(1)
+    return time.perf_counter() - t0, learn.epoch_metrics, c.work
+
+def run_hand(model, dls, lr, clock=True):
+    "The same work written by hand; return (seconds, row, shared work seconds)."
+    c = Clock(clock); T = c.timed
+    t0 = time.perf_counter()
+    tdl, vdl = c.loader(dls[0]), c.loader(dls[1])
     opt = torch.optim.SGD(model.parameters(), lr=lr)
+    fwd, lossf, back, step, zero = T(model), T(F.cross_entropy), T(lambda l: l.backward()), T(opt.step), T(opt.zero_grad)
     losses, tot, n = [], 0., 0
     model.train()
     for xb, yb in tdl:
-        loss = F.cross_entropy(model(xb), yb)
-        loss.backward(); opt.step(); opt.zero_grad()
+        loss = lossf(fwd(xb), yb)
+        back(loss); step(); zero()
         losses.append(loss.item()); tot += losses[-1] * len(yb); n += len(yb)
     train_loss = tot / n
     model.eval()
     tot, correct, n = 0., 0, 0
     with torch.no_grad():
         for xb, yb in vdl:
-            pred = model(xb)
-            tot += F.cross_entropy(pred, yb).item() * len(yb); correct += (pred.argmax(1) == yb).sum().item(); n += len(yb)
-    return time.perf_counter() - t0, dict(train_loss=train_loss, valid_loss=tot / n, accuracy=correct / n)
+            pred = fwd(xb)
+            tot += lossf(pred, yb).item() * len(yb); correct += (pred.argmax(1) == yb).sum().item(); n += len(yb)
+    return time.perf_counter() - t0, dict(train_loss=train_loss, valid_loss=tot / n, accuracy=correct / n), c.work
 
 def cpu_flags():
     "The CPU's model name and its vector/bf16 flags (Linux)."
@@ -95,35 +134,44 @@ def main():
     runs = {'learner': lambda: run_learner(copy.deepcopy(template), dls, 0.1),
             'no_guard': lambda: run_learner(copy.deepcopy(template), dls, 0.1, guard=False),
             'hand': lambda: run_hand(copy.deepcopy(template), dls, 0.1)}
-    times, res = timed(runs, a.repeats)
+    times, res, work = timed(runs, a.repeats)
     for k in ('train_loss', 'valid_loss', 'accuracy'):   # same work, same numbers
         assert abs(res['learner'][k] - res['hand'][k]) < 1e-5, (k, res['learner'][k], res['hand'][k])
     ratios = sorted(l / h for l, h in zip(times['learner'], times['hand']))
+    # in-run: each run's own time outside the shared work; the Learner's extra over the hand loop's, against the hand total
+    own = {k: [t - w for t, w in zip(times[k], work[k])] for k in runs}
+    inrun = sorted((h + lo - ho) / h for h, lo, ho in zip(times['hand'], own['learner'], own['hand']))
     best = {k: min(v) for k, v in times.items()}
     n_b = a.batches + len(dls[1])
     print(f"CPU: {cpu_flags()}; torch {torch.__version__}, {a.threads} threads, ATEN_CPU_CAPABILITY="
           f"{os.environ.get('ATEN_CPU_CAPABILITY', 'default')}")
     print(f"lesson-07 MLP, {a.batches} training + {len(dls[1])} validation batches of {a.bs}, {a.repeats} shuffled repetitions")
     for k, label in (('hand', 'hand-written loop'), ('learner', 'Learner.fit'), ('no_guard', 'Learner, no NonFiniteStop')):
-        v = times[k]; print(f"{label:27s}: min {best[k]*1000:8.1f} ms  median {statistics.median(v)*1000:8.1f} ms  max {max(v)*1000:8.1f} ms")
-    print(f"ratio Learner/hand: {best['learner'] / best['hand']:.3f}x on the least disturbed runs (target <= 1.03x); "
-          f"per repetition median {statistics.median(ratios):.3f}x, range {ratios[0]:.3f}-{ratios[-1]:.3f}x")
-    print(f"Learner's extra cost: {(best['learner'] - best['hand']) / n_b * 1e6:.0f} us per batch "
-          f"(hand-written: {best['hand'] / n_b * 1e6:.0f} us per batch)")
-    print(f"NonFiniteStop: {(best['learner'] - best['no_guard']) / a.batches * 1e6:.0f} us per training batch")
+        v = times[k]
+        print(f"{label:27s}: min {best[k]*1000:7.1f} ms  median {statistics.median(v)*1000:7.1f} ms  max {max(v)*1000:7.1f} ms"
+              f"   outside the shared work: median {statistics.median(own[k]) / n_b * 1e6:4.0f} us per batch")
+    print(f"ratio Learner/hand, in-run (hand total + the Learner's extra time outside the shared work): median "
+          f"{statistics.median(inrun):.3f}x, range {inrun[0]:.3f}-{inrun[-1]:.3f}x  (target <= 1.03x)")
+    print(f"ratio Learner/hand, whole runs: least disturbed {best['learner'] / best['hand']:.3f}x; per repetition median "
+          f"{statistics.median(ratios):.3f}x, range {ratios[0]:.3f}-{ratios[-1]:.3f}x")
+    extra = statistics.median(own['learner']) - statistics.median(own['hand'])
+    print(f"Learner's extra cost: {extra / n_b * 1e6:.0f} us per batch (hand-written: {statistics.median(times['hand']) / n_b * 1e6:.0f} us per batch)")
+    print(f"NonFiniteStop: {(statistics.median(own['learner']) - statistics.median(own['no_guard'])) / a.batches * 1e6:.0f} us per training batch")
     dispatch(a.repeats)
 
 def timed(runs, repeats):
-    "Warm every run up, then time each once per repetition, in a shuffled order; return the times and last results."
+    """Warm every run up, then run each once per repetition, in a shuffled order. Return its times, its last result and
+    the time of its shared work (from runs that return (seconds, result, work seconds); others are timed here)."""
     for f in runs.values(): f()
-    times, res = {k: [] for k in runs}, {}
+    times, res, work = {k: [] for k in runs}, {}, {k: [] for k in runs}
     rnd = random.Random(0)
     for _ in range(repeats):
         order = list(runs); rnd.shuffle(order)
         for k in order:
-            t0 = time.perf_counter(); r = runs[k](); times[k].append(time.perf_counter() - t0)
-            if r is not None: res[k] = r[1]
-    return times, res
+            t0 = time.perf_counter(); r = runs[k](); t = time.perf_counter() - t0
+            if r is None: times[k].append(t)
+            else: times[k].append(r[0]); res[k] = r[1]; work[k].append(r[2])
+    return times, res, work
 
 def dispatch(repeats, n_train=400, n_valid=100):
     "The Learner's own cost per batch, on a model and batches so small that nothing else is left to time."
@@ -132,11 +180,11 @@ def dispatch(repeats, n_train=400, n_valid=100):
     tdl, vdl = DataLoader(batches, batch_size=None), DataLoader(batches[:n_valid], batch_size=None)
     def model(): torch.manual_seed(0); return nn.Linear(4, 2)
     def learner(**kw): return lambda: Learner(model(), (tdl, vdl), F.cross_entropy, lr=0.1, logger=None, **kw).fit(1)
-    runs = {'hand': lambda: run_hand(model(), (tdl, vdl), 0.1),
+    runs = {'hand': lambda: None if run_hand(model(), (tdl, vdl), 0.1, clock=False) else None,
             'default callbacks': learner(metrics=[Accuracy()]),
             'default, no NonFiniteStop': learner(metrics=[Accuracy()], cbs=[NonFiniteStop('ignore')]),
             'training step only': learner(default_cbs=False)}
-    times, _ = timed(runs, repeats)
+    times, _, _ = timed(runs, repeats)
     n = n_train + n_valid
     best = {k: min(v) / n * 1e6 for k, v in times.items()}
     print(f"dispatch, 4-2 linear layer, {n_train} + {n_valid} batches of 8 in memory: hand loop {best['hand']:.0f} us per batch; "

@@ -3,7 +3,7 @@
 # %% auto #0
 __all__ = ['check_model', 'as_loaders', 'check_lr', 'check_opt_func', 'check_loss_func', 'check_fit_args', 'label_problem',
            'explain_loss_error', 'check_elementwise_shapes', 'infer_loss_func', 'hooks_hidden', 'check_batch',
-           'first_batch_check', 'NonFiniteError', 'NonFiniteStop']
+           'first_batch_check', 'NonFiniteError', 'all_finite', 'NonFiniteStop']
 
 # %% ../nbs/A2_guard_rails.ipynb #219fcc7d
 import math, warnings
@@ -233,6 +233,15 @@ def _first_nonfinite_output(learn):
         torch.set_rng_state(rng); learn.pred = pred
     return found[0] if found else None
 
+def all_finite(ts:list): # tensors on one device
+    "Are all values of the tensors `ts` finite? One pass over them and one number read."
+    if not ts: return True
+    found, one = torch.zeros(1, device=ts[0].device), torch.ones(1, device=ts[0].device)
+    try: torch._amp_foreach_non_finite_check_and_unscale_(ts, found, one)   # PyTorch's loss-scaling check; x * 1 == x
+    except (RuntimeError, AttributeError):   # an older PyTorch or a device without it: NaN/inf survive a norm and a max
+        return math.isfinite(torch.stack([n.float() for n in torch._foreach_norm(ts)]).max().item())
+    return found.item() == 0
+
 def _read_is_free(t): # a tensor
     "Can a number of `t` be read without waiting for a device? (On the CPU, yes.)"
     return t.device.type == 'cpu'
@@ -261,10 +270,8 @@ class NonFiniteStop(Callback):
     def before_step(self):
         if not self.learn.training or self.action == 'ignore' or self._scaled(): return
         loss, self._loss = self._loss, None
-        grads = [p.grad for _, p in self.params if p.grad is not None]
-        parts = [*(torch._foreach_norm(grads) if grads else []), *([] if loss is None else [loss.abs()])]
-        # NaN and inf survive a norm and a max; one number read per step, no per-tensor isfinite
-        if not parts or math.isfinite(torch.stack(parts).max().item()): return
+        ts = [p.grad for _, p in self.params if p.grad is not None] + ([] if loss is None else [loss.reshape(1).clone()])
+        if all_finite(ts): return
         self._found('loss' if loss is not None and not math.isfinite(loss.item()) else 'gradient')
     def after_step(self):
         if not self._scaled() or self.action == 'ignore': return

@@ -315,6 +315,15 @@ def test_on_a_gpu_the_loss_is_checked_with_the_gradients_before_the_step(monkeyp
     with pytest.raises(NonFiniteError, match='the loss became NaN.*the loss function produced it'): learn.fit(1)
     test_non_finite_gradients_stop_before_the_step()
 
+def test_the_finiteness_check_has_a_fallback_where_pytorch_lacks_its_fused_check(monkeypatch):
+    import learner_course.guards as guards
+    def missing(*a): raise RuntimeError('not implemented for this device')
+    monkeypatch.setattr(torch, '_amp_foreach_non_finite_check_and_unscale_', missing)
+    assert guards.all_finite([torch.ones(3), torch.zeros(2, 2)])
+    assert not guards.all_finite([torch.ones(3), torch.tensor([0., float('nan')])])
+    assert not guards.all_finite([torch.tensor([float('-inf')])])
+    test_non_finite_gradients_stop_before_the_step()
+
 def test_opting_out_trains_through_and_warn_warns_once():
     learn = nan_learner(cbs=[NonFiniteStop('ignore')]); learn.fit(2)
     assert not all(torch.isfinite(p).all() for p in learn.model.parameters())
