@@ -45,18 +45,26 @@ class Metric:
 # %% ../nbs/06_metrics.ipynb #58698eb6
 class Accuracy(Metric):
     "Share of samples whose top prediction is the target (torcheval's `MulticlassAccuracy`)."
+    every = 32   # batches of predicted labels kept before torcheval counts them
     def __init__(self): self._m = MulticlassAccuracy(); super().__init__()
-    def reset(self): self._m.reset()
-    def accumulate(self, learn): self._m.update(learn.pred.detach().float().cpu(), learn.yb.detach().cpu())
+    def reset(self): self._m.reset(); self._preds, self._targs, self._n = [], [], 0
+    def accumulate(self, learn):
+        p, y = learn.pred.detach(), learn.yb.detach()
+        self._preds.append(p.argmax(1) if p.ndim == 2 else p); self._targs.append(y); self._n += 1
+        if self._n == 1 or len(self._preds) >= self.every: self._count()   # the first batch at once: bad input fails early
+    def _count(self):
+        if self._preds: self._m.update(torch.cat(self._preds).cpu(), torch.cat(self._targs).cpu())
+        self._preds, self._targs = [], []
     @property
-    def value(self): return self._m.compute().item()
-    def state_dict(self): return self._m.state_dict()
-    def load_state_dict(self, sd): self._m.load_state_dict(sd)
+    def value(self): self._count(); return self._m.compute().item()
+    def state_dict(self): self._count(); return self._m.state_dict()
+    def load_state_dict(self, sd): self._preds, self._targs = [], []; self._m.load_state_dict(sd)
 
 class TopKAccuracy(Accuracy):
     "Share of samples whose target is among the `k` highest predictions."
     def __init__(self, k:int=5): # how many top predictions count
         self.k = k; self._m = MulticlassAccuracy(k=k); Metric.__init__(self)
+    def accumulate(self, learn): self._m.update(learn.pred.detach().float().cpu(), learn.yb.detach().cpu())   # needs the scores
     @property
     def name(self): return f'top{self.k}_accuracy'
 
