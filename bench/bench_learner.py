@@ -207,9 +207,11 @@ def dispatch(repeats, n_train=400, n_valid=100):
             'training step only': learner(default_cbs=False)}
     times, _, _ = timed(runs, repeats)
     n = n_train + n_valid
-    best = {k: min(v) / n * 1e6 for k, v in times.items()}
-    print(f"dispatch, 4-2 linear layer, {n_train} + {n_valid} batches of 8 in memory: hand loop {best['hand']:.0f} us per batch; "
-          "the Learner adds, per batch:")
-    for k in list(runs)[1:]: print(f"  {k:27s}: {best[k] - best['hand']:5.0f} us")
+    hand = statistics.median(times['hand']) / n * 1e6
+    print(f"dispatch, 4-2 linear layer, {n_train} + {n_valid} batches of 8 in memory: hand loop {hand:.0f} us per batch; "
+          "the Learner adds, per batch (median of the per-repetition differences, and their range):")
+    for k in list(runs)[1:]:
+        d = sorted((l - h) / n * 1e6 for l, h in zip(times[k], times['hand']))
+        print(f"  {k:27s}: {statistics.median(d):5.0f} us  ({d[0]:.0f} to {d[-1]:.0f})")
 
 if __name__ == '__main__': main()
