@@ -269,6 +269,33 @@ def stats_memory():
     assert m2 - m1 < 2**20, f'device memory grew by {(m2 - m1) / 2**20:.1f} MiB over 4 more epochs of statistics'
     return f'{(m2 - m1) / 2**10:.0f} KiB more after 4 more epochs'
 
+@check('host waits per training step: at most 2 (the recorded loss and the non-finite check)')
+def host_waits():
+    need_cuda('a CUDA GPU (torch.cuda.set_sync_debug_mode)')
+    import warnings
+    class Watch(lc.Callback):
+        "From the start of each training batch (before the other callbacks) report synchronizing CUDA calls."
+        order = -1000
+        def before_batch(self):
+            if self.learn.training: torch.cuda.set_sync_debug_mode('warn')
+        def cleanup_fit(self): torch.cuda.set_sync_debug_mode('default')
+    class Unwatch(lc.Callback):
+        "... until the end of the batch (after the other callbacks): validation and the first-batch check are not counted."
+        order = 1000
+        def after_batch(self): torch.cuda.set_sync_debug_mode('default')
+    learn = learner(model=cnn, data=dls(n=256, img=True), metrics=[lc.Accuracy()], logger=None)
+    learn.fit(1)   # warm-up: CUDA initialisation and the first-batch check are not what is counted
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always')
+        learn.fit(1, cbs=[Watch(), Unwatch()])
+    waits = [x for x in w if 'synchroniz' in str(x.message).lower()]
+    steps = len(learn.recorder.losses) // 2   # the second fit's half of the recorded losses
+    where = {}
+    for x in waits: where[f'{Path(x.filename).name}:{x.lineno}'] = where.get(f'{Path(x.filename).name}:{x.lineno}', 0) + 1
+    per_step = len(waits) / max(steps, 1)
+    assert per_step <= 2, f'{per_step:.1f} host waits per step; where: {where}'
+    return f'{per_step:.1f} per step ({", ".join(f"{k} x{v}" for k, v in where.items())})'
+
 @check('final model: one short epoch, model.pth loads in a CPU-only process')
 def final_model():
     with tempfile.TemporaryDirectory() as d:
