@@ -6,7 +6,7 @@ __all__ = ['check_model', 'as_loaders', 'check_lr', 'check_opt_func', 'check_los
            'first_batch_check', 'NonFiniteError', 'all_finite', 'NonFiniteStop']
 
 # %% ../nbs/A2_guard_rails.ipynb #219fcc7d
-import math, warnings
+import math, threading, warnings
 from collections.abc import Mapping
 from contextlib import contextmanager
 import torch
@@ -233,10 +233,16 @@ def _first_nonfinite_output(learn):
         torch.set_rng_state(rng); learn.pred = pred
     return found[0] if found else None
 
+_FLAGS = {}   # (device, thread) -> (found, one): reused, so that a check allocates nothing
+
 def all_finite(ts:list): # tensors on one device
     "Are all values of the tensors `ts` finite? One pass over them and one number read."
     if not ts: return True
-    found, one = torch.zeros(1, device=ts[0].device), torch.ones(1, device=ts[0].device)
+    key = (ts[0].device, threading.get_ident())
+    flags = _FLAGS.get(key)
+    if flags is None: flags = _FLAGS[key] = (torch.zeros(1, device=key[0]), torch.ones(1, device=key[0]))
+    found, one = flags
+    found.zero_()
     try: torch._amp_foreach_non_finite_check_and_unscale_(ts, found, one)   # PyTorch's loss-scaling check; x * 1 == x
     except (RuntimeError, AttributeError):   # an older PyTorch or a device without it: NaN/inf survive a norm and a max
         return math.isfinite(torch.stack([n.float() for n in torch._foreach_norm(ts)]).max().item())
@@ -257,6 +263,7 @@ class NonFiniteStop(Callback):
         self.action, self._loss = action, None
     def before_fit(self):
         self.params = [(n, p) for n, p in self.learn.model.named_parameters() if p.requires_grad]
+        self.ps = [p for _, p in self.params]
         self.skipped, self.warned, self.found, self._loss = 0, False, None, None
     def _scaled(self):
         s = self.learn.scaler
@@ -270,7 +277,7 @@ class NonFiniteStop(Callback):
     def before_step(self):
         if not self.learn.training or self.action == 'ignore' or self._scaled(): return
         loss, self._loss = self._loss, None
-        ts = [p.grad for _, p in self.params if p.grad is not None] + ([] if loss is None else [loss.reshape(1).clone()])
+        ts = [g for g in (p.grad for p in self.ps) if g is not None] + ([] if loss is None else [loss.reshape(1).clone()])
         if all_finite(ts): return
         self._found('loss' if loss is not None and not math.isfinite(loss.item()) else 'gradient')
     def after_step(self):
