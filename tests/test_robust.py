@@ -232,6 +232,42 @@ def test_non_finite_inputs_are_a_data_problem():
     later = DataLoader(TensorDataset(x.roll(8, 0), (x[:, 0] > 0).long()), 4)    # in a later batch: the stop says so
     with pytest.raises(NonFiniteError, match='a data problem, not a training one'): learner(dls=(later, data(8))).fit(1)
 
+class Flat3(nn.Module):
+    "A model with a wrong reshape: it mixes the samples of a batch (random-data unit test)."
+    def __init__(self): super().__init__(); self.lin = nn.Linear(15, 2)
+    def forward(self, x): return self.lin(x.reshape(-1, 15))
+
+@pytest.mark.parametrize('case,model,labels,loss', [
+    ('fine', lambda: nn.Linear(5, 2), None, F.cross_entropy),
+    ('a label out of range, only at sample 40', lambda: nn.Linear(5, 2), 'late5', F.cross_entropy),
+    ('a negative label, only at sample 40', lambda: nn.Linear(5, 2), 'late-1', F.cross_entropy),
+    ('float labels', lambda: nn.Linear(5, 2), 'float', F.cross_entropy),
+    ('a reshape that mixes samples', Flat3, None, F.cross_entropy),
+    ('an element-wise loss that would broadcast', lambda: nn.Linear(5, 1), 'float', nn.MSELoss()),
+    ('a loss that is not reduced', lambda: nn.Linear(5, 2), None, nn.CrossEntropyLoss(reduction='none')),
+])
+def test_the_first_batch_check_of_a_few_samples_gives_the_whole_batchs_verdict(monkeypatch, case, model, labels, loss):
+    "On a batch of 48 the check runs 8 samples through the model; its verdict and message equal the whole batch's."
+    import learner_course.guards as guards
+    x = torch.randn(48, 5, generator=torch.Generator().manual_seed(0)); y = (x[:, 0] > 0).long()
+    if labels == 'float': y = y.float()
+    elif labels is not None: y[40] = int(labels[4:])
+    dl = DataLoader(TensorDataset(x, y), 48)
+    seen = []
+    class Seen(nn.Module):   # the check hides forward hooks, so the model itself notes how many samples it gets
+        def __init__(self, m): super().__init__(); self.m = m
+        def forward(self, x): seen.append(x.shape[0]); return self.m(x)
+    def verdict(head):
+        monkeypatch.setattr(guards, 'HEAD', head)
+        torch.manual_seed(0); learn = Learner(Seen(model()), (dl, dl), loss, logger=None)
+        try: guards.check_batch(learn, next(iter(dl)), 'training'); return 'ok'
+        except Exception as e: return f'{type(e).__name__}: {e}'
+    quick = verdict(8)
+    if case == 'fine': assert seen == [8], seen   # only the few samples went through the model
+    whole = verdict(10**9)
+    assert quick == whole, f'{case}: {quick!r} != {whole!r}'
+    assert (quick == 'ok') == (case == 'fine'), f'{case}: {quick}'
+
 def test_the_first_batch_check_changes_nothing_parity_holds():
     "Same seed, same loaders: a fit with the check gives the same weights as the first fit of a learner that skips it."
     def run(skip):
