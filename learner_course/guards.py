@@ -169,13 +169,10 @@ HEAD = 8   # samples the first-batch check runs through the model when they say 
 def _head(b, n):
     "The first `HEAD` samples of batch part `b`, whose every tensor has `n` rows; None when that is not so."
     if isinstance(b, torch.Tensor): return b[:HEAD] if b.ndim and b.shape[0] == n else None
-    if isinstance(b, tuple):
-        parts = tuple(_head(v, n) for v in b)
-        return None if any(v is None for v in parts) else parts
-    if isinstance(b, Mapping):
-        parts = {k: _head(v, n) for k, v in b.items()}
-        return None if any(v is None for v in parts.values()) else parts
-    return None
+    if not isinstance(b, (tuple, Mapping)): return None
+    parts = {k: _head(v, n) for k, v in (b.items() if isinstance(b, Mapping) else enumerate(b))}
+    if any(v is None for v in parts.values()): return None
+    return parts if isinstance(b, Mapping) else tuple(parts.values())
 
 def _head_passes(learn, hx, hy, yb):
     "Do the first samples pass every check (the labels' range checked on the whole batch `yb`)? False: check it all."
@@ -272,8 +269,7 @@ def all_finite(ts:list): # tensors on one device
     key = (ts[0].device, threading.get_ident())
     flags = _FLAGS.get(key)
     if flags is None: flags = _FLAGS[key] = (torch.zeros(1, device=key[0]), torch.ones(1, device=key[0]))
-    found, one = flags
-    found.zero_()
+    found, one = flags; found.zero_()
     try: torch._amp_foreach_non_finite_check_and_unscale_(ts, found, one)   # PyTorch's loss-scaling check; x * 1 == x
     except (RuntimeError, AttributeError):   # an older PyTorch or a device without it: NaN/inf survive a norm and a max
         return math.isfinite(torch.stack([n.float() for n in torch._foreach_norm(ts)]).max().item())
