@@ -5,7 +5,8 @@ the next. Starting Python and importing torch, torchvision (via torcheval), matp
 6-9 s on a small CPU, more than many notebooks take to run; so each test worker starts one *template* process that
 imports them once, runs nothing, and forks a child per notebook. The child starts with those modules imported and
 with nothing else from any other notebook; it reseeds Python's, NumPy's and torch's generators as a new process
-would. Set `LC_NB_FRESH=1` to start a new interpreter per notebook instead (slower, same results).
+would. Set `LC_NB_FRESH=1` to start a new interpreter per notebook instead (slower, same results); where the template
+cannot start (say a library starts a thread on import, which would make forking unsafe) the runner does so by itself.
 
 Cells flagged with a `tst_flags` flag from settings.ini (`#| slow`, `#| gpu`) are skipped unless the flag is listed in
 the environment variable `LC_TEST_FLAGS` (e.g. `LC_TEST_FLAGS=slow`); `#| eval: false` cells never run. Each run's
@@ -81,6 +82,7 @@ for line in sys.stdin:
 """
 
 _template = None
+_fresh = os.environ.get('LC_NB_FRESH') == '1' or not hasattr(os, 'fork')   # a new interpreter per notebook
 
 def _env():
     return dict(os.environ, MPLBACKEND='Agg', PYTHONWARNINGS='ignore::FutureWarning')
@@ -100,7 +102,7 @@ def _run_forked(nb:Path, timeout):
     with tempfile.NamedTemporaryFile('r', suffix='.log') as out:
         z.stdin.write(json.dumps(dict(root=str(ROOT), nb=str(nb), env=_env(), out=out.name)) + '\n'); z.stdin.flush()
         line = z.stdout.readline()
-        if not line: raise RuntimeError('the template process died before forking; run with LC_NB_FRESH=1 to see why')
+        if not line: raise RuntimeError('the template process ended before forking (LC_NB_FRESH=1 skips it)')
         pid = json.loads(line)['pid']
         timer = threading.Timer(timeout, os.kill, (pid, signal.SIGKILL)); timer.start()
         try: status = json.loads(z.stdout.readline())['status']
@@ -110,11 +112,16 @@ def _run_forked(nb:Path, timeout):
 def run_notebook(nb:Path, label:str=None, timeout=1200):
     "Run notebook `nb` in a process of its own; return (ok, seconds, output tail)."
     t0 = time.time()
-    if os.environ.get('LC_NB_FRESH') == '1' or not hasattr(os, 'fork'):
+    global _fresh
+    code = None
+    if not _fresh:
+        try: code, out = _run_forked(nb, timeout)
+        except RuntimeError as e:   # no template here (it found a thread, or died): new interpreters, as before
+            _fresh = True; sys.stderr.write(f'nbrun: {e}; running each notebook in a new interpreter\n')
+    if code is None:
         r = subprocess.run([sys.executable, '-c', FRESH, str(ROOT), str(nb)], capture_output=True, text=True,
                            env=_env(), timeout=timeout)
         code, out = r.returncode, r.stdout + r.stderr
-    else: code, out = _run_forked(nb, timeout)
     secs = time.time() - t0
     with open(ROOT/'tests'/'.nb_times.tsv', 'a') as f:
         f.write(f'{label or nb.name}\t{secs:.1f}\t{"ok" if code == 0 else "FAILED"}\n')
