@@ -258,7 +258,7 @@ def test_the_first_batch_check_of_a_few_samples_gives_the_whole_batchs_verdict(m
         def __init__(self, m): super().__init__(); self.m = m
         def forward(self, x): seen.append(x.shape[0]); return self.m(x)
     def verdict(head):
-        monkeypatch.setattr(guards, 'HEAD', head)
+        monkeypatch.setattr(guards, 'CHECK_SAMPLES', head)
         torch.manual_seed(0); learn = Learner(Seen(model()), (dl, dl), loss, logger=None)
         try: guards.check_batch(learn, next(iter(dl)), 'training'); return 'ok'
         except Exception as e: return f'{type(e).__name__}: {e}'
