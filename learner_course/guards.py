@@ -174,21 +174,37 @@ def _head(b, n):
     if any(v is None for v in parts.values()): return None
     return parts if isinstance(b, Mapping) else tuple(parts.values())
 
-def _head_passes(learn, hx, hy, yb):
-    "Do the first samples pass every check (the labels' range checked on the whole batch `yb`)? False: check it all."
-    if hx is None or hy is None: return False
+def _check_output(learn, xb, yb, where:str):
+    "Run `xb` through the model and the loss; raise a clear error on a problem. False: the model could not take `xb`."
+    learn.xb, learn.yb = to_device((xb, yb), learn.device)
     try:
-        learn.xb, learn.yb = to_device((hx, hy), learn.device)
         with torch.no_grad(), hooks_hidden(learn.model): learn.predict()
-        pred, hy = learn.pred, learn.yb
-        if not isinstance(pred, torch.Tensor) or not pred.ndim or pred.shape[0] != hy.shape[0]: return False
-        loss_func = learn.loss_func or infer_loss_func(pred, hy)
-        whole = pred[:1].expand(yb.shape[0], *pred.shape[1:])   # the whole batch's output shape, for the labels' range
-        if label_problem(pred, hy, loss_func) or label_problem(whole, yb, loss_func): return False
-        check_elementwise_shapes(pred, hy, loss_func)
-        loss = loss_func(pred, hy)
-        return not (isinstance(loss, torch.Tensor) and loss.ndim != 0)
-    except Exception: return False   # whatever it was, the whole batch is checked and named
+    except Exception: return False   # e.g. a callback reshapes batches before the model sees them: the fit will tell
+    pred, yb = learn.pred, learn.yb
+    if yb is None: return True
+    loss_func = learn.loss_func or infer_loss_func(pred, yb)
+    msg = label_problem(pred, yb, loss_func)
+    if msg: raise ValueError(f"{where}: {msg}")
+    check_elementwise_shapes(pred, yb, loss_func)
+    try: loss = loss_func(pred, *yb) if isinstance(yb, tuple) else loss_func(pred, yb)
+    except (RuntimeError, IndexError, ValueError) as e: raise type(e)(f"{where}: {explain_loss_error(e, pred, yb, loss_func)}") from e
+    if isinstance(loss, torch.Tensor) and loss.ndim != 0:
+        raise ValueError(f"loss_func returned a tensor of shape {tuple(loss.shape)}, not a single number. "
+                         "Fix: reduce it (reduction='mean') or wrap it: lambda p, y: f(p, y).mean()")
+    return True
+
+def _head_passes(learn, xb, yb, where:str):
+    "Do the first `CHECK_SAMPLES` samples pass every check, the labels' range read from the whole batch? False: check it all."
+    n = yb.shape[0] if isinstance(yb, torch.Tensor) and yb.ndim else 0
+    hx, hy = _head(xb, n), _head(yb, n)
+    if n <= 2 * CHECK_SAMPLES or hx is None or hy is None: return False
+    try:
+        if not _check_output(learn, hx, hy, where): return False
+        pred = learn.pred
+        if not isinstance(pred, torch.Tensor) or not pred.ndim or pred.shape[0] != len(hy): return False
+        whole = pred[:1].expand(n, *pred.shape[1:])   # the whole batch's output shape, for its labels' range
+        return label_problem(whole, yb, learn.loss_func or infer_loss_func(pred, hy)) is None
+    except Exception: return False   # whatever it was, the whole batch is checked, and named with its real shapes
 
 def check_batch(learn, b, phase:str): # the Learner; a batch; 'training' or 'validation'
     "Run one batch through the learner's model and loss without changing anything; raise a clear error on a problem."
@@ -205,23 +221,7 @@ def check_batch(learn, b, phase:str): # the Learner; a batch; 'training' or 'val
     saved, was = (learn.xb, learn.yb, learn.pred, learn.loss), learn.model.training
     try:
         learn.model.eval()
-        n = yb.shape[0] if isinstance(yb, torch.Tensor) and yb.ndim else 0
-        if n > 2 * CHECK_SAMPLES and _head_passes(learn, _head(xb, n), _head(yb, n), yb): return
-        learn.xb, learn.yb = to_device((xb, yb), learn.device)
-        try:
-            with torch.no_grad(), hooks_hidden(learn.model): learn.predict()
-        except Exception: return   # e.g. a callback reshapes batches before the model sees them: the fit will tell
-        pred, yb = learn.pred, learn.yb
-        if yb is None: return
-        loss_func = learn.loss_func or infer_loss_func(pred, yb)
-        msg = label_problem(pred, yb, loss_func)
-        if msg: raise ValueError(f"{where}: {msg}")
-        check_elementwise_shapes(pred, yb, loss_func)
-        try: loss = loss_func(pred, *yb) if isinstance(yb, tuple) else loss_func(pred, yb)
-        except (RuntimeError, IndexError, ValueError) as e: raise type(e)(f"{where}: {explain_loss_error(e, pred, yb, loss_func)}") from e
-        if isinstance(loss, torch.Tensor) and loss.ndim != 0:
-            raise ValueError(f"loss_func returned a tensor of shape {tuple(loss.shape)}, not a single number. "
-                             "Fix: reduce it (reduction='mean') or wrap it: lambda p, y: f(p, y).mean()")
+        if not _head_passes(learn, xb, yb, where): _check_output(learn, xb, yb, where)
     finally:
         learn.xb, learn.yb, learn.pred, learn.loss = saved
         learn.model.train(was)
