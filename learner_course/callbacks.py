@@ -93,7 +93,7 @@ class Recorder(Callback):
     def after_batch(self):
         learn = self.learn
         if not learn.training or learn.loss is None: return
-        self.losses.append(learn.loss.detach().float().item())
+        self.losses.append(learn.loss.item())
         groups = getattr(learn.opt, 'param_groups', None)
         if not groups: self.lrs.append(getattr(learn.opt, 'lr', learn.lr)); return
         pg = groups[0]

@@ -269,15 +269,16 @@ def all_finite(ts:list): # tensors on one device
     key = (ts[0].device, threading.get_ident())
     flags = _FLAGS.get(key)
     if flags is None: flags = _FLAGS[key] = (torch.zeros(1, device=key[0]), torch.ones(1, device=key[0]))
-    found, one = flags; found.zero_()
+    found, one = flags   # `found` stays 0 between calls: a hit sets it and is reset here
     try: torch._amp_foreach_non_finite_check_and_unscale_(ts, found, one)   # PyTorch's loss-scaling check; x * 1 == x
     except (RuntimeError, AttributeError):   # an older PyTorch or a device without it: NaN/inf survive a norm and a max
         return math.isfinite(torch.stack([n.float() for n in torch._foreach_norm(ts)]).max().item())
-    return found.item() == 0
+    if found.item() == 0: return True
+    found.zero_(); return False
 
 def _read_is_free(t): # a tensor
     "Can a number of `t` be read without waiting for a device? (On the CPU, yes.)"
-    return t.device.type == 'cpu'
+    return t.is_cpu
 
 def _layer_of(learn, pname): # a parameter's name, e.g. '2.weight'
     return pname.rsplit('.', 1)[0] if '.' in pname else pname

@@ -125,10 +125,10 @@ class MetricsCB(Callback):
         if learn.yb is None or learn.loss is None: return
         yb = learn.yb[0] if isinstance(learn.yb, tuple) else learn.yb
         n = len(yb) if hasattr(yb, '__len__') else 1
-        l = learn.loss.detach()
-        if l.device.type == 'cpu': self.loss_sum = (self.loss_sum or 0.) + l.item() * n   # cheapest on the CPU
+        l = learn.loss
+        if l.is_cpu: self.loss_sum = (self.loss_sum or 0.) + l.item() * n   # cheapest on the CPU
         else:   # on a GPU, sum where the loss is: no waiting for the device after every batch (MPS has no float64)
-            l = l.float() if l.device.type == 'mps' else l.double()
+            l = l.detach(); l = l.float() if l.device.type == 'mps' else l.double()
             if self.loss_sum is None or not isinstance(self.loss_sum, torch.Tensor):   # (a float after a mid-epoch resume)
                 self.loss_sum = l * n + (self.loss_sum or 0.)
             else: self.loss_sum.add_(l, alpha=n)
