@@ -83,17 +83,34 @@ def ema_smooth(values,           # numbers, e.g. a loss per batch
     ### END SOLUTION
 
 # %% ../nbs/07_callbacks.ipynb #792aae82
+def _read_is_free(t): # a tensor
+    "Can a number of `t` be read without waiting for a device? (On the CPU, yes.)"
+    return t.is_cpu
+
 class Recorder(Callback):
     "Record per-batch training losses, learning rates and momentums, and every epoch's metrics row."
-    order = 50
+    order, read_every = 50, 64   # on a GPU, losses stay on the device and are read `read_every` at a time
     def __init__(self): self.reset()
     def reset(self):
         "Forget the history."
         self.losses, self.lrs, self.moms, self.values, self.epoch_iters = [], [], [], [], []
+    @property
+    def losses(self):
+        "Every training batch's loss, as floats."
+        self._read(); return self._losses
+    def _read(self):
+        "Read the losses waiting on the device: one wait for all of them."
+        if self._waiting: self._losses += torch.stack(self._waiting).tolist(); self._waiting = []
+    @losses.setter
+    def losses(self, v): self._losses, self._waiting = list(v), []
     def after_batch(self):
         learn = self.learn
         if not learn.training or learn.loss is None: return
-        self.losses.append(learn.loss.item())
+        l = learn.loss
+        if _read_is_free(l) and not self._waiting: self._losses.append(l.item())
+        else:
+            self._waiting.append(l.detach().float().reshape(()))
+            if len(self._waiting) >= self.read_every: self._read()
         groups = getattr(learn.opt, 'param_groups', None)
         if not groups: self.lrs.append(getattr(learn.opt, 'lr', learn.lr)); return
         pg = groups[0]

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 from .events import Callback
-from .callbacks import to_device
+from .callbacks import to_device, _read_is_free
 from .rng import get_rng_state, set_rng_state
 
 # %% ../nbs/A2_guard_rails.ipynb #bad84ba9
@@ -275,10 +275,6 @@ def all_finite(ts:list): # tensors on one device
         return math.isfinite(torch.stack([n.float() for n in torch._foreach_norm(ts)]).max().item())
     if found.item() == 0: return True
     found.zero_(); return False
-
-def _read_is_free(t): # a tensor
-    "Can a number of `t` be read without waiting for a device? (On the CPU, yes.)"
-    return t.is_cpu
 
 def _layer_of(learn, pname): # a parameter's name, e.g. '2.weight'
     return pname.rsplit('.', 1)[0] if '.' in pname else pname

@@ -4,7 +4,7 @@
 __all__ = ['ProgressCB', 'output_kind', 'ProgressCallback']
 
 # %% ../nbs/A5_progress.ipynb #4f435225
-import sys
+import math, sys, time
 from .events import Callback
 
 # %% ../nbs/A5_progress.ipynb #c8c54b54
@@ -22,7 +22,7 @@ def _fmt(k, v):
 
 class ProgressCallback(Callback):
     "Progress bars for epochs and batches, and each epoch's row in a table; one line per epoch when output is a file."
-    order, unique = 60, True
+    order, unique, comment_every = 60, True, 0.2   # seconds between two reads of the loss for the bar's comment
     def __init__(self, plot:bool=False, # also draw the loss curve live (notebooks)
                  mode:str=None):        # 'notebook', 'terminal' or 'lines'; None: `output_kind()`
         if mode not in (None, 'notebook', 'terminal', 'lines'): raise ValueError(f"mode must be 'notebook', 'terminal' or 'lines'; got {mode!r}")
@@ -32,7 +32,7 @@ class ProgressCallback(Callback):
         if self.kind == 'lines': return
         from fastprogress.fastprogress import NBMasterBar, NBProgressBar, ConsoleMasterBar, ConsoleProgressBar
         self.mcls, self.pcls = (NBMasterBar, NBProgressBar) if self.kind == 'notebook' else (ConsoleMasterBar, ConsoleProgressBar)
-        self.mbar, self.header, self.losses = self.mcls(range(self.learn.n_epoch)), None, []
+        self.mbar, self.header, self.losses, self.shown = self.mcls(range(self.learn.n_epoch)), None, [], -math.inf
         self.saved_logger = self.learn.logger
         if self.saved_logger is not None: self.learn.logger = self._write
     def _write(self, row):
@@ -49,12 +49,14 @@ class ProgressCallback(Callback):
     def after_batch(self):
         if self.mbar is None: return
         self.pbar.update(self.learn.iter + 1)
-        if self.learn.training and self.learn.loss is not None:
-            l = self.learn.loss.item()
-            self.pbar.comment = f'loss {l:.3f}'
-            if self.plot and self.kind == 'notebook':
-                self.losses.append(l)
-                if self.learn.iter % 20 == 0: self.mbar.update_graph([[range(len(self.losses)), self.losses]])
+        if not self.learn.training or self.learn.loss is None: return
+        plot, now = self.plot and self.kind == 'notebook', time.monotonic()
+        if not plot and now - self.shown < self.comment_every: return   # on a GPU each read waits for the device
+        self.shown, l = now, self.learn.loss.item()
+        self.pbar.comment = f'loss {l:.3f}'
+        if plot:   # the live curve needs every batch's loss
+            self.losses.append(l)
+            if self.learn.iter % 20 == 0: self.mbar.update_graph([[range(len(self.losses)), self.losses]])
     def after_fit(self):
         if self.mbar is not None: self.mbar.update(self.learn.n_epoch)   # the bar is complete: only the table stays
     def cleanup_fit(self):

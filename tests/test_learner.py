@@ -474,3 +474,38 @@ def test_get_preds_names_the_fix_for_outputs_it_cannot_join():
         def forward(self, x): return 'not a tensor'
     learn = make_learner(model=Strings(), loss_func=lambda out, y: torch.tensor(0., requires_grad=True))
     with pytest.raises(TypeError, match='Fix: make the model return a tensor'): learn.get_preds()
+
+def test_recorder_reads_device_losses_in_groups_with_the_same_history(monkeypatch):
+    "On a GPU a read waits for the device: Recorder keeps losses there and reads `read_every` at a time (device path run on the CPU)."
+    import learner_course.callbacks as cbm
+    def fit(device_like):
+        if device_like: monkeypatch.setattr(cbm, '_read_is_free', lambda t: False)
+        learn = make_learner(dls=tiny_data(n_train=40, bs=2), lr=0.3)
+        rec = learn.recorder; rec.read_every = 7
+        waiting, mid = [], []
+        class Probe(Callback):
+            order = 100   # after the Recorder
+            def after_batch(self):
+                if not self.learn.training: return
+                waiting.append(len(rec._waiting))
+                if self.learn.train_iter == 30: mid.append(rec.state_dict()['losses'])   # a mid-epoch checkpoint sees every loss
+        learn.fit(2, cbs=[Probe()])
+        monkeypatch.undo()
+        return rec, waiting, mid
+    cpu, cpu_waiting, cpu_mid = fit(False)
+    dev, dev_waiting, dev_mid = fit(True)
+    assert set(cpu_waiting) == {0}                                   # the CPU reads each loss at once
+    assert max(dev_waiting) == 6 and dev_waiting[:8] == [1, 2, 3, 4, 5, 6, 0, 1]   # 7 at a time
+    assert dev._waiting == []                                        # read at the end of each epoch
+    assert dev.losses == cpu.losses and all(isinstance(v, float) for v in dev.losses) and len(dev.losses) == 40
+    assert dev.epoch_iters == cpu.epoch_iters == [20, 40] and dev_mid == cpu_mid and len(dev_mid[0]) == 31
+    r2 = Recorder(); r2.load_state_dict(dev.state_dict()); assert r2.losses == cpu.losses
+
+@pytest.mark.parametrize('every', [0., 3600.])
+def test_progress_bar_reads_the_loss_at_most_every_comment_every_seconds(every):
+    "The bar's loss comment is refreshed at most every `comment_every` seconds: no device wait after every batch on a GPU."
+    learn = make_learner(dls=tiny_data(n_train=40, bs=2), cbs=[ProgressCallback(mode='terminal')])
+    learn.progress.comment_every = every
+    learn.fit(1, valid=False)                                  # the last bar is then the training bar
+    shown = learn.recorder.losses[-1 if every == 0 else 0]     # every batch: the last loss; once an hour: the first
+    assert learn.progress.pbar.comment == f'loss {shown:.3f}'

@@ -269,7 +269,7 @@ def stats_memory():
     assert m2 - m1 < 2**20, f'device memory grew by {(m2 - m1) / 2**20:.1f} MiB over 4 more epochs of statistics'
     return f'{(m2 - m1) / 2**10:.0f} KiB more after 4 more epochs'
 
-@check('host waits per training step: at most 2 (the recorded loss and the non-finite check)')
+@check('host waits per training step: about 1 (the non-finite check; Recorder reads its losses 64 at a time)')
 def host_waits():
     need_cuda('a CUDA GPU (torch.cuda.set_sync_debug_mode)')
     import warnings
@@ -293,7 +293,7 @@ def host_waits():
     where = {}
     for x in waits: where[f'{Path(x.filename).name}:{x.lineno}'] = where.get(f'{Path(x.filename).name}:{x.lineno}', 0) + 1
     per_step = len(waits) / max(steps, 1)
-    assert per_step <= 2, f'{per_step:.1f} host waits per step; where: {where}'
+    assert per_step <= 1.5, f'{per_step:.1f} host waits per step (expected about 1); where: {where}'
     return f'{per_step:.1f} per step ({", ".join(f"{k} x{v}" for k, v in where.items())})'
 
 @check('final model: one short epoch, model.pth loads in a CPU-only process')
