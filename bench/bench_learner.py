@@ -21,8 +21,9 @@ Frozen configuration (change only together with the figures in bench/README.md):
 39 validation batches (the 10,000 test images hold 39 full batches), 15 repetitions, 2 threads.
 
 Usage:  python bench/bench_learner.py [--repeats 15] [--batches 200] [--bs 256] [--threads 2]
-Prints the times, the ratio learner/hand (target: <= 1.03), the Learner's extra cost per batch in microseconds, the
-non-finite stop's cost per training batch, and the dispatch cost per batch of each callback set.
+Prints the times, the ratio learner/hand (target: <= 1.03), the Learner's extra cost per batch in microseconds (and the
+part of it done once per fit: construction and the first-batch check), the non-finite stop's cost per training batch,
+and the dispatch cost per batch of each callback set.
 """
 import argparse, copy, os, platform, random, statistics, time, warnings
 warnings.filterwarnings('ignore', category=FutureWarning)
@@ -33,7 +34,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from learner_course.data import fashion_dls
 from learner_course.learner import Learner, TrainCB
 from learner_course.metrics import Accuracy
-from learner_course.guards import NonFiniteStop
+from learner_course.guards import NonFiniteStop, first_batch_check
 
 def get_model():
     "The lesson-07 MLP."
@@ -98,6 +99,7 @@ class TimedNonFiniteStop(NonFiniteStop):
         t0 = time.perf_counter(); NonFiniteStop.after_step(self); self.secs += time.perf_counter() - t0
 
 GUARD_SECS = []   # the non-finite checks' time in each run with them
+ONCE_SECS = []    # each Learner run's own work done once per fit: construction and the first-batch check
 
 def run_learner(model, dls, lr, guard=True):
     "Time `Learner.fit(1)` with the default callbacks (construction included); return (seconds, row, shared work seconds)."
@@ -106,6 +108,8 @@ def run_learner(model, dls, lr, guard=True):
     t0 = time.perf_counter()
     learn = Learner(model, (c.loader(dls[0]), c.loader(dls[1])), F.cross_entropy, lr=lr, metrics=[Accuracy()], logger=None,
                     cbs=[TimedTrainCB(c), g])
+    first_batch_check(learn)   # what `fit` does first (then it finds the check done), timed apart from the batches
+    ONCE_SECS.append(time.perf_counter() - t0 - c.work)
     learn.fit(1)
     if guard: GUARD_SECS.append(g.secs)
     return time.perf_counter() - t0, learn.epoch_metrics, c.work
@@ -176,6 +180,10 @@ def main():
           f"{statistics.median(ratios):.3f}x, range {ratios[0]:.3f}-{ratios[-1]:.3f}x")
     extra = statistics.median(own['learner']) - statistics.median(own['hand'])
     print(f"Learner's extra cost: {extra / n_b * 1e6:.0f} us per batch (hand-written: {statistics.median(times['hand']) / n_b * 1e6:.0f} us per batch)")
+    once = statistics.median(ONCE_SECS)
+    per_batch = sorted((h + lo - once - ho) / h for h, lo, ho in zip(times['hand'], own['learner'], own['hand']))
+    print(f"  of which once per fit (construction and first-batch check): {once * 1000:.1f} ms per fit, {once / n_b * 1e6:.0f} us per batch "
+          f"here; without it, in-run ratio median {statistics.median(per_batch):.3f}x (range {per_batch[0]:.3f}-{per_batch[-1]:.3f}x)")
     print(f"NonFiniteStop: {statistics.median(GUARD_SECS) / a.batches * 1e6:.0f} us per training batch, timed inside the runs "
           f"(difference of the runs with and without it: {(statistics.median(own['learner']) - statistics.median(own['no_guard'])) / a.batches * 1e6:.0f} us)")
     dispatch(a.repeats)
