@@ -98,11 +98,11 @@ class Recorder(Callback):
     def losses(self):
         "Every training batch's loss, as floats."
         self._read(); return self._losses
+    @losses.setter
+    def losses(self, v): self._losses, self._waiting = list(v), []
     def _read(self):
         "Read the losses waiting on the device: one wait for all of them."
         if self._waiting: self._losses += torch.stack(self._waiting).tolist(); self._waiting = []
-    @losses.setter
-    def losses(self, v): self._losses, self._waiting = list(v), []
     def after_batch(self):
         learn = self.learn
         if not learn.training or learn.loss is None: return
