@@ -174,7 +174,7 @@ class MixedPrecision(TrainCB):
         self.dtype_arg, self.device_arg, self.scale_arg, self.verbose = dtype, device_type, scale, verbose
         self.scaler, self.dtype, self.device_type, self._pending, self._told = None, None, None, None, False
         self.n_steps = self.n_skipped = 0
-        self.removed = []
+        self.removed, self._hook_fired = [], None
 
     def _setup(self, device):
         "Choose dtype and scaler for `device` (the scaler is kept across fits on the same device type)."
@@ -212,11 +212,19 @@ class MixedPrecision(TrainCB):
         with self._autocast(): super().get_loss()
     def backward(self): self.scaler.scale(self.learn.loss).backward()
     def step(self):
-        before = self.scaler.get_scale() if self.scaler.is_enabled() else None
-        self.scaler.step(self.learn.opt)
+        opt, on = self.learn.opt, self.scaler.is_enabled()
+        # Skipped? The optimizer's step hook tells without a wait for the GPU; until it has fired for this optimizer (and
+        # for fused optimizers, which always step), compare the scale, which drops only when inf/NaN was found.
+        hook = on and callable(getattr(opt, 'register_step_post_hook', None)) and not getattr(opt, '_step_supports_amp_scaling', False)
+        trusted, stepped = hook and self._hook_fired is opt, []
+        before = self.scaler.get_scale() if on and not trusted else None
+        h = opt.register_step_post_hook(lambda *a: stepped.append(True)) if hook else None
+        try: self.scaler.step(opt)
+        finally:
+            if h is not None: h.remove()
         self.scaler.update()
-        skipped = before is not None and self.scaler.get_scale() < before   # the scale drops only when it found inf/NaN
-        self.learn.step_skipped = skipped
+        if stepped: self._hook_fired = opt
+        self.learn.step_skipped = skipped = (not stepped) if trusted else (on and self.scaler.get_scale() < before)
         self.n_steps += 1; self.fit_steps += 1
         if skipped: self.n_skipped += 1; self.fit_skipped += 1
 

@@ -1,5 +1,6 @@
 "Contracts of learner_course.accel beyond the notebook: event order under accumulation, checkpoints, errors (tiny random data)."
 import math
+from functools import partial
 import pytest
 import torch
 from torch import nn
@@ -264,6 +265,29 @@ def test_mixed_precision_publishes_its_scaler_and_skipped_steps():
     assert learn.scaler is None
     learn2 = _learner(); pr2 = _Protocol(); learn2.fit(1, valid=False, cbs=[MixedPrecision(dtype='bf16', verbose=False), pr2])
     assert set(pr2.scalers) == {None} and not any(pr2.skipped)   # bfloat16: no scaler to publish
+
+def _fp16_skips(opt_func=torch.optim.SGD, break_hook=False):
+    "learn.step_skipped per step, with batch 3 (and batch 0 of a second fit) poisoned, and the scale reads made during the second fit."
+    mp, reads = MixedPrecision(dtype=torch.float16, verbose=False), []
+    learn = _learner(n=24, bs=4, opt_func=opt_func)
+    if break_hook:   # an optimizer whose step hooks never run: the step hook cannot be trusted
+        learn.create_opt().register_step_post_hook = lambda hook: type('Handle', (), {'remove': lambda self: None})()
+    pr = _Protocol(poison=3); learn.fit(1, valid=False, cbs=[mp, pr])
+    real = mp.scaler.get_scale
+    mp.scaler.get_scale = lambda: reads.append(1) or real()
+    pr2 = _Protocol(poison=0); learn.fit(1, valid=False, cbs=[mp, pr2])
+    return pr.skipped, pr2.skipped, len(reads)
+
+@pytest.mark.parametrize('kind', ['hook', 'broken hook', 'fused'])
+def test_skipped_steps_are_found_without_reading_the_scale_each_step(kind):
+    "On a GPU each read of the loss scale waits for the device: once the optimizer's step hook has fired, MixedPrecision reads none per step, and still finds every skipped step (otherwise it compares scales)."
+    if kind == 'fused':
+        try: torch.optim.SGD([nn.Parameter(torch.ones(1))], lr=0.1, fused=True)
+        except (RuntimeError, ValueError, TypeError): pytest.skip('no fused SGD on the CPU in this PyTorch')
+    opt = partial(torch.optim.SGD, fused=True) if kind == 'fused' else torch.optim.SGD
+    first, second, reads = _fp16_skips(opt, break_hook=kind == 'broken hook')
+    assert first == [False, False, False, True, False, False] and second == [True] + [False] * 5
+    assert reads == (0 if kind == 'hook' else 12)   # fused optimizers step even when skipping; a silent hook is never trusted
 
 class _ScaledTrainer(TrainCB):
     "A trainer that owns a GradScaler (as DistributedCB('fp16') does), in float32: only the scaling matters here."

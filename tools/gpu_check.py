@@ -269,7 +269,7 @@ def stats_memory():
     assert m2 - m1 < 2**20, f'device memory grew by {(m2 - m1) / 2**20:.1f} MiB over 4 more epochs of statistics'
     return f'{(m2 - m1) / 2**10:.0f} KiB more after 4 more epochs'
 
-@check('host waits per training step: about 1 (the non-finite check; Recorder reads its losses 64 at a time)')
+@check('host waits per training step: about 1, with and without MixedPrecision (fp16: the scaler; else: the non-finite check)')
 def host_waits():
     need_cuda('a CUDA GPU (torch.cuda.set_sync_debug_mode)')
     import warnings
@@ -283,18 +283,21 @@ def host_waits():
         "... until the end of the batch (after the other callbacks): validation and the first-batch check are not counted."
         order = 1000
         def after_batch(self): torch.cuda.set_sync_debug_mode('default')
-    learn = learner(model=cnn, data=dls(n=256, img=True), metrics=[lc.Accuracy()], logger=None)
-    learn.fit(1)   # warm-up: CUDA initialisation and the first-batch check are not what is counted
-    with warnings.catch_warnings(record=True) as w:
-        warnings.simplefilter('always')
-        learn.fit(1, cbs=[Watch(), Unwatch()])
-    waits = [x for x in w if 'synchroniz' in str(x.message).lower()]
-    steps = len(learn.recorder.losses) // 2   # the second fit's half of the recorded losses
-    where = {}
-    for x in waits: where[f'{Path(x.filename).name}:{x.lineno}'] = where.get(f'{Path(x.filename).name}:{x.lineno}', 0) + 1
-    per_step = len(waits) / max(steps, 1)
-    assert per_step <= 1.5, f'{per_step:.1f} host waits per step (expected about 1); where: {where}'
-    return f'{per_step:.1f} per step ({", ".join(f"{k} x{v}" for k, v in where.items())})'
+    out = []
+    for name, cbs in (('default', []), ('MixedPrecision', [lc.MixedPrecision(verbose=False)])):
+        learn = learner(model=cnn, data=dls(n=256, img=True), metrics=[lc.Accuracy()], logger=None, cbs=cbs)
+        learn.fit(1)   # warm-up: CUDA initialisation, the first-batch check, the scaler's first steps are not what is counted
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter('always')
+            learn.fit(1, cbs=[Watch(), Unwatch()])
+        waits = [x for x in w if 'synchroniz' in str(x.message).lower()]
+        steps = len(learn.recorder.losses) // 2   # the second fit's half of the recorded losses
+        where = {}
+        for x in waits: where[f'{Path(x.filename).name}:{x.lineno}'] = where.get(f'{Path(x.filename).name}:{x.lineno}', 0) + 1
+        per_step = len(waits) / max(steps, 1)
+        assert per_step <= 1.5, f'{name}: {per_step:.1f} host waits per step (expected about 1); where: {where}'
+        out.append(f'{name} {per_step:.1f} per step ({", ".join(f"{k} x{v}" for k, v in where.items())})')
+    return '; '.join(out)
 
 @check('final model: one short epoch, model.pth loads in a CPU-only process')
 def final_model():
