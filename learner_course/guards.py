@@ -157,7 +157,7 @@ _HOOKS = ('_forward_hooks', '_forward_pre_hooks', '_forward_hooks_with_kwargs', 
 @contextmanager
 def hooks_hidden(model:nn.Module): # the model whose forward hooks to hide
     "Within the block, the model's forward hooks are not called (so a check's forward pass is invisible to them)."
-    saved = [(m, a, getattr(m, a)) for m in model.modules() for a in _HOOKS if hasattr(m, a)]
+    saved = [(m, a, getattr(m, a)) for m in model.modules() for a in _HOOKS if getattr(m, a, None)]   # the non-empty ones
     try:
         for m, a, d in saved: setattr(m, a, type(d)())
         yield
