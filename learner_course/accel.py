@@ -5,7 +5,7 @@ __all__ = ['TimingCB', 'layer_times', 'profile_fit', 'cpu_bf16_native', 'amp_cho
            'ChannelsLast', 'channels_last_pays', 'GradientAccumulation', 'GradientClipping', 'CompileCB', 'is_compiled']
 
 # %% ../nbs/14_speed.ipynb #0790ae2c
-import contextlib, time, warnings
+import contextlib, os, time, warnings
 import torch
 from torch import nn
 import matplotlib.pyplot as plt
@@ -121,6 +121,7 @@ def profile_fit(learn,               # the Learner to profile (it trains for `n_
     "Train `n_batch` batches under `torch.profiler` (with the GPU's kernels when on CUDA), print the top operations, return the profiler."
     from torch.profiler import profile, ProfilerActivity
     cuda = torch.device(_fit_device(learn)).type == 'cuda'
+    if not cuda: os.environ.setdefault('KINETO_LOG_LEVEL', '6')   # on the CPU the profiler's C++ log lines are noise only
     with profile(activities=[ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])) as prof:
         learn.fit(1, valid=False, cbs=[_StopAfter(n_batch)] + list(cbs or []))
         if cuda: torch.cuda.synchronize()   # kernels still queued belong in the profile
