@@ -214,8 +214,7 @@ class MixedPrecision(TrainCB):
     def backward(self): self.scaler.scale(self.learn.loss).backward()
     def step(self):
         opt, on = self.learn.opt, self.scaler.is_enabled()
-        # Skipped? The optimizer's step hook tells without a wait for the GPU; until it has fired for this optimizer (and
-        # for fused optimizers, which always step), compare the scale, which drops only when inf/NaN was found.
+        # Skipped? The step hook tells with no GPU wait; else (hook not yet seen to fire, fused optimizers) the scale drops
         hook = on and callable(getattr(opt, 'register_step_post_hook', None)) and not getattr(opt, '_step_supports_amp_scaling', False)
         trusted, stepped = hook and self._hook_fired is opt, []
         before = self.scaler.get_scale() if on and not trusted else None
