@@ -48,6 +48,7 @@ class _Raise2(Raise):
 
 @pytest.mark.parametrize('exc', [None, CancelFitException(), CancelEpochException(), RuntimeError('bug'), KeyboardInterrupt()],
                          ids=['normal', 'cancel_fit', 'cancel_epoch', 'error_in_other_cb', 'keyboard_interrupt'])
+@pytest.mark.filterwarnings('ignore:Full backward hook is firing')   # a backward hook on the first conv, on purpose
 def test_no_hook_left(exc):
     m = model(); cbs = _stats_cbs()
     l = _learner(m, cbs)
