@@ -32,7 +32,7 @@ class ProgressCallback(Callback):
         if self.kind == 'lines': return
         from fastprogress.fastprogress import NBMasterBar, NBProgressBar, ConsoleMasterBar, ConsoleProgressBar
         self.mcls, self.pcls = (NBMasterBar, NBProgressBar) if self.kind == 'notebook' else (ConsoleMasterBar, ConsoleProgressBar)
-        self.mbar, self.header, self.losses, self.shown = self.mcls(range(self.learn.n_epoch)), None, [], -math.inf
+        self.mbar, self.header, self.losses = self.mcls(range(self.learn.n_epoch)), None, []
         self.saved_logger = self.learn.logger
         if self.saved_logger is not None: self.learn.logger = self._write
     def _write(self, row):
@@ -43,7 +43,7 @@ class ProgressCallback(Callback):
     def _bar(self):
         if self.mbar is None: return
         self.pbar = self.pcls(range(len(self.learn.dl)), parent=self.mbar, leave=False)
-        self.pbar.update(0)
+        self.pbar.update(0); self.shown = -math.inf   # a new bar shows the loss from its first batch
     def before_train(self): self._bar()
     def before_validate(self): self._bar()
     def after_batch(self):

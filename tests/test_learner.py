@@ -509,3 +509,10 @@ def test_progress_bar_reads_the_loss_at_most_every_comment_every_seconds(every):
     learn.fit(1, valid=False)                                  # the last bar is then the training bar
     shown = learn.recorder.losses[-1 if every == 0 else 0]     # every batch: the last loss; once an hour: the first
     assert learn.progress.pbar.comment == f'loss {shown:.3f}'
+
+def test_each_training_bar_shows_the_loss_from_its_first_batch():
+    "A new epoch's bar does not wait `comment_every` seconds for its first loss, however short the epoch before."
+    learn = make_learner(dls=tiny_data(n_train=8, bs=2), cbs=[ProgressCallback(mode='terminal')])
+    learn.progress.comment_every = 3600
+    learn.fit(2, valid=False)
+    assert learn.progress.pbar.comment == f'loss {learn.recorder.losses[4]:.3f}'   # the first batch of epoch 2
